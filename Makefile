@@ -1,0 +1,25 @@
+# Thin wrapper around CMake/CTest. `make` builds build/cmpca, `make test` runs
+# every test through ctest, `make asan` does the same under ASan+UBSan.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure test asan clean
+
+all: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/deps.sh
+
+configure:
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	$(MAKE) BUILD=build-asan CMAKE_FLAGS="-DCMPCA_SANITIZE=ON -DCMPCA_WERROR=ON $(CMAKE_FLAGS)" test
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,202 @@
+/*
+ * store.h: everything cmpca keeps, behind one interface. Callers never see
+ * SQL. The SQLite backend (store_sqlite.c) is the embedded default; a
+ * PostgreSQL backend will implement the same functions, so nothing here may
+ * expose a backend type. A struct store is safe to use from many threads at
+ * once and from several processes at once (the CLI changes the registry while
+ * `cmpca serve` runs; the server sees the change on its next read).
+ *
+ * Returns: 0 on success; STORE_NOTFOUND / STORE_EXISTS where documented;
+ * -1 on any other failure, with `err` set to systemUnavail/systemFailure.
+ * Every write commits durably (SQLite: WAL, synchronous=FULL) before the
+ * function returns, so a certificate is on disk before its response leaves.
+ * Strings returned inside structs are owned by the struct and freed by the
+ * matching *_clear/*_free function.
+ */
+#ifndef CMPCA_STORE_STORE_H
+#define CMPCA_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/err.h"
+
+#define STORE_NOTFOUND 1
+#define STORE_EXISTS   2
+
+struct store;
+
+/* store_open opens (creating if needed) the database named by `uri`:
+ * "sqlite:PATH" or a bare PATH (relative paths are taken as given), and
+ * applies pending schema migrations. *out is new, close with store_close. */
+int store_open(const char *uri, struct store **out, struct cmpca_err *err);
+void store_close(struct store *st);
+
+/* store_schema_version returns the schema version of an open store. */
+int store_schema_version(struct store *st);
+
+/* ---- vendors: external CAs whose device certificates may enroll ---- */
+struct store_vendor {
+    char *name;
+    char *root_pem;  /* one self-signed root, PEM */
+    char *chain_pem; /* intermediates, PEM, may be NULL */
+    char *id_attr;   /* "serialNumber" or "CN" */
+    time_t created;
+};
+
+/* STORE_EXISTS if a vendor of that name exists. */
+int store_vendor_add(struct store *st, const struct store_vendor *v,
+                     struct cmpca_err *err);
+/* Fills *out (caller clears with store_vendor_clear). STORE_NOTFOUND. */
+int store_vendor_get(struct store *st, const char *name,
+                     struct store_vendor *out, struct cmpca_err *err);
+/* *out is a new array of *num_out vendors ordered by name; free with
+ * store_vendor_list_free. */
+int store_vendor_list(struct store *st, struct store_vendor **out,
+                      size_t *num_out, struct cmpca_err *err);
+void store_vendor_clear(struct store_vendor *v);
+void store_vendor_list_free(struct store_vendor *v, size_t num);
+
+/* ---- devices: (vendor, serial) pairs allowed to enroll ---- */
+enum store_device_state {
+    DEVICE_REGISTERED = 0, /* may do initial enrollment */
+    DEVICE_ENROLLED = 1,   /* has (had) an operator certificate */
+    DEVICE_DISABLED = 2    /* may not enroll */
+};
+
+struct store_device {
+    char *vendor;
+    char *serial;
+    int state; /* enum store_device_state */
+    time_t created;
+    time_t updated;
+};
+
+/* STORE_EXISTS if the serial is already registered under the vendor;
+ * STORE_NOTFOUND if the vendor does not exist. */
+int store_device_add(struct store *st, const char *vendor, const char *serial,
+                     struct cmpca_err *err);
+/* Adds `num` serials in one transaction; serials already present are skipped
+ * and counted in *num_skipped. All or nothing on failure. STORE_NOTFOUND if
+ * the vendor does not exist. */
+int store_device_import(struct store *st, const char *vendor,
+                        const char *const *serials, size_t num,
+                        size_t *num_added, size_t *num_skipped,
+                        struct cmpca_err *err);
+/* Fills *out (clear with store_device_clear). STORE_NOTFOUND. */
+int store_device_get(struct store *st, const char *vendor, const char *serial,
+                     struct store_device *out, struct cmpca_err *err);
+int store_device_set_state(struct store *st, const char *vendor,
+                           const char *serial, int state,
+                           struct cmpca_err *err);
+/* Calls `fn` for each device (of `vendor`, or all when NULL) ordered by
+ * vendor, serial; stops early when fn returns non-zero. The struct passed to
+ * fn is borrowed for the call only. */
+int store_device_foreach(struct store *st, const char *vendor,
+                         int (*fn)(void *arg, const struct store_device *d),
+                         void *arg, struct cmpca_err *err);
+void store_device_clear(struct store_device *d);
+
+/* ---- certificates issued by this CA ---- */
+enum store_cert_status {
+    CERT_ISSUED = 0,    /* sent, waiting for certConf */
+    CERT_CONFIRMED = 1, /* confirmed (or implicitConfirm granted) */
+    CERT_REVOKED = 2,
+    CERT_REJECTED = 3   /* the client rejected it in certConf */
+};
+
+struct store_cert {
+    char *serial_hex;  /* uppercase hex, as `openssl x509 -serial` prints it */
+    char *subject;     /* RFC 2253 one-line form */
+    char *issuer;
+    time_t not_before;
+    time_t not_after;
+    int status;        /* enum store_cert_status */
+    char *vendor;      /* the enrolling device, may be NULL */
+    char *device;
+    uint8_t *der;
+    size_t der_len;
+    time_t created;
+};
+
+/* Inserts a new certificate. STORE_EXISTS if the serial is taken (the caller
+ * draws a new serial and retries). */
+int store_cert_insert(struct store *st, const struct store_cert *c,
+                      struct cmpca_err *err);
+/* Looks up by serial (hex, any case, leading zeros ignored). STORE_NOTFOUND. */
+int store_cert_get(struct store *st, const char *serial_hex,
+                   struct store_cert *out, struct cmpca_err *err);
+int store_cert_set_status(struct store *st, const char *serial_hex,
+                          int status, struct cmpca_err *err);
+/* Calls `fn` for each certificate ordered by creation time (der is NULL in
+ * the callback: listing does not load blobs). */
+int store_cert_foreach(struct store *st,
+                       int (*fn)(void *arg, const struct store_cert *c),
+                       void *arg, struct cmpca_err *err);
+/* Number of rows in the certificate table. */
+int store_cert_count(struct store *st, long long *out, struct cmpca_err *err);
+void store_cert_clear(struct store_cert *c);
+
+/* ---- CMP transactions waiting for certConf / pollReq ---- */
+enum store_txn_state {
+    TXN_WAIT_CONF = 0, /* certificate sent, waiting for certConf */
+    TXN_DONE = 1       /* confirmed, rejected or aborted */
+};
+
+struct store_txn {
+    uint8_t *tid;           /* transactionID */
+    size_t tid_len;
+    int state;              /* enum store_txn_state */
+    int body_type;          /* body of the request that opened it */
+    uint8_t *sender;        /* DER of the request's sender GeneralName */
+    size_t sender_len;
+    uint8_t *auth_id;       /* who protected the request: SHA-256 of the
+                               signer certificate, or of the MAC key id */
+    size_t auth_id_len;
+    uint8_t *last_nonce;    /* our last senderNonce (their next recipNonce) */
+    size_t last_nonce_len;
+    char *cert_serial;      /* certificate issued in it, hex */
+    long cert_req_id;
+    int pvno;
+    time_t expires;
+};
+
+/* Opens a transaction. STORE_EXISTS if an unexpired transaction with this
+ * transactionID is open (answer transactionIdInUse); an expired one is
+ * replaced. */
+int store_txn_create(struct store *st, const struct store_txn *t,
+                     struct cmpca_err *err);
+/* Fills *out (clear with store_txn_clear). STORE_NOTFOUND also when expired. */
+int store_txn_get(struct store *st, const uint8_t *tid, size_t tid_len,
+                  struct store_txn *out, struct cmpca_err *err);
+/* Sets state and our new last nonce of an open transaction. */
+int store_txn_update(struct store *st, const uint8_t *tid, size_t tid_len,
+                     int state, const uint8_t *nonce, size_t nonce_len,
+                     struct cmpca_err *err);
+/* Issues the certificate and opens its transaction atomically: both rows or
+ * neither. STORE_EXISTS if the serial is taken (nothing written; retry with
+ * a new serial) or the transactionID is open (txn_in_use set to 1). */
+int store_issue(struct store *st, const struct store_cert *c,
+                const struct store_txn *t, int *txn_in_use,
+                struct cmpca_err *err);
+/* Confirms: certificate status to `cert_status`, transaction to TXN_DONE, in
+ * one database transaction. */
+int store_txn_finish(struct store *st, const uint8_t *tid, size_t tid_len,
+                     const char *serial_hex, int cert_status,
+                     struct cmpca_err *err);
+/* Deletes transactions whose expiry passed `now`; returns their certificate
+ * serials still in CERT_ISSUED via *serials (new array of new strings, free
+ * each and the array) so the caller can revoke them. */
+int store_txn_expire(struct store *st, time_t now, char ***serials,
+                     size_t *num_serials, struct cmpca_err *err);
+void store_txn_clear(struct store_txn *t);
+
+/* ---- replay protection ---- */
+/* Records senderNonce `nonce` as seen until `expires`. Returns 0 when new,
+ * STORE_EXISTS when it was seen before (a replay). Expired nonces are pruned
+ * now and then by the same call. */
+int store_nonce_use(struct store *st, const uint8_t *nonce, size_t nonce_len,
+                    time_t expires, struct cmpca_err *err);
+
+#endif
