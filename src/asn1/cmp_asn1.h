@@ -481,6 +481,15 @@ int cmp_asn1_check_der(const uint8_t *der, size_t der_len, int max_depth);
  * new message (free with CMPCA_PKIMESSAGE_free) or NULL. */
 CMPCA_PKIMESSAGE *cmp_asn1_decode_msg(const uint8_t *der, size_t der_len);
 
+/* cmp_asn1_bit_string_set1 (added by the asn1 room) copies `len` octets
+ * into `bs` and marks it as having no unused bits. ASN1_BIT_STRING_set
+ * alone leaves i2d to derive the unused-bit count from the data, which
+ * drops trailing zero octets: a signature or MAC ending in 0x00 would be
+ * encoded one octet short. Use this for protection, POPO signatures and
+ * PKMACValue. Returns 0, or -1 on allocation failure or len > INT_MAX. */
+int cmp_asn1_bit_string_set1(ASN1_BIT_STRING *bs, const uint8_t *data,
+                             size_t len);
+
 /* cmp_asn1_body_name returns the RFC name of a body type ("ir", "certConf"),
  * or "unknown". Static storage. */
 const char *cmp_asn1_body_name(int type);

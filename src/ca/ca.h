@@ -89,7 +89,7 @@ int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
 int ca_serial_new(ASN1_INTEGER **out, struct cmpca_err *err);
 
 /* ca_serial_hex formats a serial as `openssl x509 -serial` does (uppercase
- * hex, even length). Returns a new string or NULL. */
+ * hex, even length). Returns a new string (free()) or NULL. */
 char *ca_serial_hex(const ASN1_INTEGER *serial);
 
 #endif

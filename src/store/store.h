@@ -11,7 +11,7 @@
  * Every write commits durably (SQLite: WAL, synchronous=FULL) before the
  * function returns, so a certificate is on disk before its response leaves.
  * Strings returned inside structs are owned by the struct and freed by the
- * matching *_clear/*_free function.
+ * matching _clear or _free function.
  */
 #ifndef CMPCA_STORE_STORE_H
 #define CMPCA_STORE_STORE_H

@@ -38,6 +38,7 @@ static const struct key_def keys[] = {
     {"cmp", "transaction_expiry", K_INT, OFF(txn_expiry)},
     {"cmp", "nonce_window", K_INT, OFF(nonce_window)},
     {"cmp", "implicit_confirm", K_BOOL, OFF(implicit_confirm)},
+    {"policy", "reenroll", K_BOOL, OFF(reenroll)},
     {"profile", "validity_days", K_INT, OFF(validity_days)},
     {"profile", "subject_from_template", K_BOOL, OFF(subject_from_template)},
     {"profile", "extended_key_usage", K_EKU, OFF(eku_text)},
@@ -130,6 +131,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->txn_expiry = 600;
     cfg->nonce_window = 86400;
     cfg->implicit_confirm = 1;
+    cfg->reenroll = 1;
     cfg->validity_days = 365;
     cfg->subject_from_template = 0;
     if (cfg->dir == NULL || cfg->listen == NULL || cfg->db == NULL ||
@@ -261,13 +263,16 @@ int config_write(const struct cmpca_config *cfg)
             "# seconds an issued certificate waits for certConf\n"
             "transaction_expiry = %d\nnonce_window = %d\n"
             "implicit_confirm = %s\n\n"
+            "[policy]\n# yes: a device may repeat initial enrollment with its"
+            " vendor certificate\nreenroll = %s\n\n"
             "[profile]\nvalidity_days = %d\n"
             "# yes: use the subject the device asks for\n"
             "subject_from_template = %s\nextended_key_usage = %s\n",
             cfg->listen, cfg->threads, cfg->max_body, cfg->read_timeout,
             cfg->max_connections, cfg->db, cfg->root_cert, cfg->ca_cert,
             cfg->ca_key, cfg->time_skew, cfg->txn_expiry, cfg->nonce_window,
-            cfg->implicit_confirm ? "yes" : "no", cfg->validity_days,
+            cfg->implicit_confirm ? "yes" : "no", cfg->reenroll ? "yes" : "no",
+            cfg->validity_days,
             cfg->subject_from_template ? "yes" : "no",
             cfg->eku_text != NULL ? cfg->eku_text : "");
     rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;

@@ -31,6 +31,9 @@ struct cmpca_config {
     int txn_expiry;        /* seconds an open transaction waits for certConf */
     int nonce_window;      /* seconds a senderNonce is remembered */
     int implicit_confirm;  /* 1: grant implicitConfirm when asked */
+    /* [policy] */
+    int reenroll;          /* 1: an enrolled device may repeat the ir with its
+                              vendor certificate (factory reset) */
     /* [profile] defaults of the built-in "3gpp" profile */
     int validity_days;
     int subject_from_template; /* 1: honour the requested subject */

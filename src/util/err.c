@@ -32,6 +32,9 @@ const char *cmpca_failinfo_name(int failinfo)
 }
 
 static void err_vset(struct cmpca_err *err, int failinfo, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void err_vset(struct cmpca_err *err, int failinfo, const char *fmt,
                      va_list ap)
 {
     if (err == NULL)

@@ -1,0 +1,202 @@
+/*
+ * certconf.c: certConf -> pkiConf. The confirmation must come from the same
+ * sender with the same credential as the request that opened the
+ * transaction (the protecting certificate is pinned in the transaction), must
+ * echo our last senderNonce, and must carry the hash of exactly the
+ * certificate we issued. Only then does the certificate become "confirmed"
+ * (or "rejected", when the device says so).
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "cmp/cmp_local.h"
+#include "util/log.h"
+
+static int check_txn(struct cmp_req *rq, const struct store_txn *t,
+                     struct cmpca_err *err)
+{
+    const CMPCA_PKIHEADER *h = rq->msg->header;
+    unsigned char *sender = NULL;
+    int len, same;
+
+    len = i2d_GENERAL_NAME(h->sender, &sender);
+    same = len > 0 && (size_t)len == t->sender_len &&
+           memcmp(sender, t->sender, t->sender_len) == 0;
+    OPENSSL_free(sender);
+    if (!same)
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "certConf from another sender than the request");
+    if (t->state != TXN_WAIT_CONF)
+        return cmpca_err_set(err, FI_CERT_CONFIRMED,
+                             "certificate already confirmed");
+    if (!cmp_octets_eq(h->recipNonce, t->last_nonce, t->last_nonce_len))
+        return cmpca_err_set(err, FI_BAD_RECIPIENT_NONCE,
+                             "recipNonce does not match our senderNonce");
+    return 0;
+}
+
+/* Authenticates with the certificate pinned in the transaction. */
+static int check_protection(struct cmp_req *rq, const struct store_txn *t,
+                            X509 **pinned, struct cmpca_err *err)
+{
+    const unsigned char *p = t->auth_id;
+    unsigned char *der = NULL;
+    int len, same;
+
+    if ((*pinned = d2i_X509(NULL, &p, (long)t->auth_id_len)) == NULL)
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "transaction damaged");
+    if (cmp_verify_signature(rq, *pinned, err) != 0)
+        return -1;
+    len = i2d_X509(rq->signer, &der);
+    same = len > 0 && (size_t)len == t->auth_id_len &&
+           memcmp(der, t->auth_id, t->auth_id_len) == 0;
+    OPENSSL_free(der);
+    if (!same)
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "certConf protected with another credential "
+                             "than the request");
+    return 0;
+}
+
+/* certHash: over the DER certificate, with hashAlg (pvno 3) or else the
+ * digest of the certificate's signature algorithm (RFC 9810 5.3.18). */
+static int check_hash(const struct cmp_req *rq, const CMPCA_CERT_STATUS *cs,
+                      X509 *cert, struct cmpca_err *err)
+{
+    ASN1_OCTET_STRING *mine = NULL;
+    const ASN1_OBJECT *obj = NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    const EVP_MD *type;
+    int rc;
+
+    if (cs->hashAlg != NULL) {
+        if (rq->pvno < 3)
+            return cmpca_err_set(err, FI_BAD_REQUEST,
+                                 "hashAlg requires pvno 3");
+        X509_ALGOR_get0(&obj, NULL, NULL, cs->hashAlg);
+        if (policy_check_hash_nid(OBJ_obj2nid(obj), err) != 0)
+            return -1;
+        if ((type = EVP_get_digestbyobj(obj)) == NULL ||
+            !X509_digest(cert, type, md, &md_len))
+            return cmpca_err_ossl(err, FI_BAD_ALG, "cannot use hashAlg");
+        rc = cmp_octets_eq(cs->certHash, md, md_len);
+    } else {
+        if ((mine = X509_digest_sig(cert, NULL, NULL)) == NULL)
+            return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "certificate hash");
+        rc = ASN1_OCTET_STRING_cmp(mine, cs->certHash) == 0;
+        ASN1_OCTET_STRING_free(mine);
+    }
+    if (!rc)
+        return cmpca_err_set(err, FI_BAD_CERT_ID,
+                             "certHash does not match the issued certificate");
+    return 0;
+}
+
+static int load_cert(struct cmp_req *rq, const char *serial, X509 **out,
+                     struct cmpca_err *err)
+{
+    struct store_cert c;
+    const unsigned char *p;
+
+    memset(&c, 0, sizeof(c));
+    if (store_cert_get(rq->srv->st, serial, &c, err) != 0)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE,
+                             "issued certificate not found");
+    p = c.der;
+    *out = d2i_X509(NULL, &p, (long)c.der_len);
+    store_cert_clear(&c);
+    if (*out == NULL)
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "stored cert damaged");
+    return 0;
+}
+
+static int confirm(struct cmp_req *rq, const struct store_txn *t,
+                   struct cmpca_err *err)
+{
+    STACK_OF(CMPCA_CERT_STATUS) *list = rq->msg->body->value.certConf;
+    const CMPCA_CERT_STATUS *cs;
+    X509 *cert = NULL;
+    int accepted, rc = -1;
+
+    if (sk_CMPCA_CERT_STATUS_num(list) != 1)
+        return cmpca_err_set(err, FI_BAD_REQUEST,
+                             "certConf must hold exactly one CertStatus");
+    cs = sk_CMPCA_CERT_STATUS_value(list, 0);
+    if (ASN1_INTEGER_get(cs->certReqId) != t->cert_req_id)
+        return cmpca_err_set(err, FI_BAD_REQUEST, "wrong certReqId");
+    if (load_cert(rq, t->cert_serial, &cert, err) != 0 ||
+        check_hash(rq, cs, cert, err) != 0)
+        goto done;
+    accepted = cs->statusInfo == NULL ||
+               ASN1_INTEGER_get(cs->statusInfo->status) ==
+                   CMPCA_STATUS_ACCEPTED ||
+               ASN1_INTEGER_get(cs->statusInfo->status) ==
+                   CMPCA_STATUS_GRANTED_WITH_MODS;
+    rc = store_txn_finish(rq->srv->st, t->tid, t->tid_len, t->cert_serial,
+                          accepted ? CERT_CONFIRMED : CERT_REJECTED, err);
+    if (rc == STORE_NOTFOUND) /* a concurrent certConf won, or it expired */
+        cmpca_err_set(err, FI_CERT_CONFIRMED, "transaction no longer open");
+    if (rc != 0) {
+        rc = -1;
+        goto done;
+    }
+    log_info("certConf: certificate %s %s", t->cert_serial,
+             accepted ? "confirmed" : "rejected by the client");
+    rc = 0;
+done:
+    X509_free(cert);
+    return rc;
+}
+
+/* Device state follows the confirmation; failure here is logged only:
+ * the certificate itself is confirmed. */
+static void mark_device(struct cmp_req *rq, const char *serial)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct store_cert c;
+
+    memset(&c, 0, sizeof(c));
+    if (store_cert_get(rq->srv->st, serial, &c, &err) == 0 &&
+        c.status == CERT_CONFIRMED && c.vendor != NULL && c.device != NULL &&
+        store_device_set_state(rq->srv->st, c.vendor, c.device,
+                               DEVICE_ENROLLED, &err) != 0)
+        log_warn("device state not updated: %s", err.msg);
+    store_cert_clear(&c);
+}
+
+CMPCA_PKIMESSAGE *cmp_handle_certconf(struct cmp_req *rq)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    const ASN1_OCTET_STRING *tid = rq->msg->header->transactionID;
+    struct store_txn t;
+    X509 *pinned = NULL;
+    CMPCA_PKIMESSAGE *rsp = NULL;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    rc = store_txn_get(rq->srv->st, ASN1_STRING_get0_data(tid),
+                       (size_t)ASN1_STRING_length(tid), &t, &err);
+    if (rc == STORE_NOTFOUND)
+        cmpca_err_set(&err, FI_BAD_REQUEST, "unknown transactionID");
+    if (rc != 0 || check_protection(rq, &t, &pinned, &err) != 0 ||
+        cmp_check_nonce_fresh(rq, &err) != 0 || check_txn(rq, &t, &err) != 0 ||
+        confirm(rq, &t, &err) != 0) {
+        log_info("certConf rejected (%s): %s",
+                 cmpca_failinfo_name(err.failinfo), err.msg);
+        rsp = cmp_error_new(rq, &err);
+        goto done;
+    }
+    mark_device(rq, t.cert_serial);
+    if ((rsp = cmp_rsp_new(rq, CMPCA_BODY_PKICONF)) != NULL &&
+        (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL) {
+        CMPCA_PKIMESSAGE_free(rsp);
+        rsp = NULL;
+    }
+done:
+    X509_free(pinned);
+    store_txn_clear(&t);
+    return rsp;
+}

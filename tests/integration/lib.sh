@@ -1,0 +1,439 @@
+# shellcheck shell=bash disable=SC2015,SC2034
+# lib.sh: shared helpers of the integration tests, sourced by every script.
+#
+# Usage in a test:   . "$(dirname "$0")/lib.sh" "$@"
+# Arguments:         $1 the cmpca binary, $2 the noroot_client binary.
+#
+# It makes a temp directory ($T, removed on exit unless CMPCA_KEEP_TMP=1),
+# knows how to build a vendor PKI with the openssl CLI, runs `cmpca serve` in
+# the background on 127.0.0.1 and a free port, stops it by PID on exit, and
+# runs enrollments with `openssl cmp`. Assertions print what they check and
+# end the test with a clear message on the first failure.
+set -euo pipefail
+
+CMPCA=${1:?usage: $0 CMPCA_BINARY [NOROOT_CLIENT_BINARY]}
+CLIENT=${2:-}
+case $CMPCA in /*) ;; *) CMPCA=$PWD/$CMPCA ;; esac
+case $CLIENT in /* | "") ;; *) CLIENT=$PWD/$CLIENT ;; esac
+[ -x "$CMPCA" ] || { echo "FAIL: $CMPCA is not executable" >&2; exit 1; }
+
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/cmpca-$TEST_NAME.XXXXXX")
+D=$T/ca         # the cmpca data directory
+PKI=$T/pki      # vendor PKIs and device keys
+OUT=$T/out      # client outputs, one subdirectory per run
+mkdir -p "$PKI" "$OUT"
+SERVER_PID=""
+EXTRA_PIDS=()   # other background processes to stop on exit (clients)
+SERVER_NUM=0    # servers started so far; logs are server-N.log
+SERVER_LOG=""
+PORT=""
+URL=""
+CMP_PATH=/.well-known/cmp
+export OPENSSL_CONF=/dev/null # no site defaults in the client
+
+# ---- reporting ------------------------------------------------------------
+
+log() { printf '%s: %s\n' "$TEST_NAME" "$*"; }
+check() { printf '%s: check: %s\n' "$TEST_NAME" "$*"; }
+
+fail() {
+    printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    if [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
+        echo "---- last lines of $SERVER_LOG ----" >&2
+        tail -n 30 "$SERVER_LOG" >&2
+    fi
+    exit 1
+}
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# assert_no_grep FILE REGEX WHAT: no line of FILE matches REGEX.
+assert_no_grep() {
+    if grep -Eq -- "$2" "$1"; then
+        fail "$3: /$2/ found in $1: $(grep -E -m1 -- "$2" "$1")"
+    fi
+}
+
+# ---- lifecycle ------------------------------------------------------------
+
+cleanup() {
+    local rc=$? p
+    for p in ${EXTRA_PIDS[@]+"${EXTRA_PIDS[@]}"}; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    server_kill
+    if [ "${CMPCA_KEEP_TMP:-0}" = 1 ] || { [ $rc -ne 0 ] && [ "${CMPCA_KEEP_TMP:-}" = fail ]; }; then
+        echo "$TEST_NAME: kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# cli WORDS... ARGS...: runs cmpca with --dir after the command words, e.g.
+# `cli vendor add acme root.pem` runs `cmpca vendor add --dir $D acme root.pem`.
+cli() {
+    case $1 in
+    init | serve) "$CMPCA" "$1" --dir "$D" "${@:2}" ;;
+    *) "$CMPCA" "$1" "$2" --dir "$D" "${@:3}" ;;
+    esac
+}
+
+# ca_init [ARGS]: `cmpca init` into $D; checks the files it promises.
+ca_init() {
+    cli init "$@" >"$T/init.out" 2>&1 || { cat "$T/init.out" >&2; fail "cmpca init $* failed"; }
+    local f
+    for f in cmpca.conf root.pem ca.pem ca.key; do
+        [ -s "$D/$f" ] || fail "cmpca init did not write $D/$f"
+    done
+}
+
+# conf_set SECTION KEY VALUE: sets KEY in [SECTION] of cmpca.conf, adding the
+# key (or the section) when missing.
+conf_set() {
+    local sec=$1 key=$2 val=$3 f=$D/cmpca.conf
+    awk -v sec="$sec" -v key="$key" -v val="$val" '
+        function flush() { if (insec && !done) { print key " = " val; done = 1 } }
+        /^[ \t]*\[/ { flush(); insec = ($0 ~ "^[ \t]*\\[[ \t]*" sec "[ \t]*\\]") }
+        insec && $0 ~ "^[ \t]*" key "[ \t]*=" { if (!done) print key " = " val; done = 1; next }
+        { print }
+        END { if (!done) { if (!insec) print "[" sec "]"; print key " = " val } }
+    ' "$f" >"$f.new" && mv "$f.new" "$f"
+    grep -Eq "^$key = $val\$" "$f" || fail "could not set $key in $f"
+}
+
+# ---- vendor PKI (openssl CLI) -----------------------------------------------
+
+cat >"$PKI/ext.cnf" <<'EOF'
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[dev_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+
+# genkey FILE [ec|ec384|rsa2048]: a new private key, PEM.
+genkey() {
+    case ${2:-ec} in
+    ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null ;;
+    ec384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$1" 2>/dev/null ;;
+    rsa2048) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null ;;
+    *) fail "genkey: unknown key type $2" ;;
+    esac || fail "cannot generate key $1"
+}
+
+# pki_root NAME SUBJECT: self-signed CA $PKI/NAME.{key,pem}.
+pki_root() {
+    genkey "$PKI/$1.key"
+    openssl req -new -key "$PKI/$1.key" -subj "$2" -out "$PKI/$1.csr" 2>/dev/null &&
+        openssl x509 -req -in "$PKI/$1.csr" -signkey "$PKI/$1.key" -days 3650 \
+            -sha256 -extfile "$PKI/ext.cnf" -extensions ca_ext \
+            -out "$PKI/$1.pem" 2>/dev/null || fail "cannot create root $1"
+}
+
+# pki_sign NAME SUBJECT ISSUER EXT [KEYTYPE]: $PKI/NAME.{key,pem} signed by
+# $PKI/ISSUER with extension section EXT of ext.cnf.
+pki_sign() {
+    genkey "$PKI/$1.key" "${5:-ec}"
+    openssl req -new -key "$PKI/$1.key" -subj "$2" -out "$PKI/$1.csr" 2>/dev/null &&
+        openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/$3.pem" -CAkey "$PKI/$3.key" \
+            -set_serial "0x$(openssl rand -hex 12)" -days "${PKI_DAYS:-365}" \
+            -sha256 -extfile "$PKI/ext.cnf" -extensions "$4" \
+            -out "$PKI/$1.pem" 2>/dev/null || fail "cannot create certificate $1"
+}
+
+# pki_inter NAME SUBJECT ISSUER: a vendor intermediate CA.
+pki_inter() { pki_sign "$1" "$2" "$3" ca_ext; }
+
+# pki_device NAME SERIAL ISSUER [KEYTYPE]: a device certificate with subject
+# /CN=eNodeB/serialNumber=SERIAL.
+pki_device() { pki_sign "$1" "/CN=eNodeB/serialNumber=$2" "$3" dev_ext "${4:-ec}"; }
+
+# ---- the server -------------------------------------------------------------
+
+# server_start [LISTEN]: starts `cmpca serve` (default 127.0.0.1:0) and waits
+# for its one "listening" line; sets PORT, URL, SERVER_PID, SERVER_LOG.
+server_start() {
+    local listen=${1:-127.0.0.1:0} line="" i
+    SERVER_NUM=$((SERVER_NUM + 1))
+    SERVER_LOG=$T/server-$SERVER_NUM.log
+    local sout=$T/server-$SERVER_NUM.out
+    : >"$sout"
+    # shellcheck disable=SC2086 # SERVER_ARGS holds several words
+    "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
+    SERVER_PID=$!
+    for i in $(seq 100); do
+        # a whole line only: the newline shows the write is complete
+        if [ "$(wc -l <"$sout")" -ge 1 ]; then
+            line=$(head -n 1 "$sout")
+            break
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ ! $line =~ ^cmpca:\ listening\ on\ http://127\.0\.0\.1:([0-9]+)/\.well-known/cmp$ ]]; then
+        server_kill
+        fail "server did not report 'cmpca: listening on http://127.0.0.1:PORT/.well-known/cmp' (got '$line')"
+    fi
+    PORT=${BASH_REMATCH[1]}
+    URL=http://127.0.0.1:$PORT$CMP_PATH
+    log "server $SERVER_NUM (pid $SERVER_PID) listening on port $PORT"
+}
+
+# server_stop: SIGTERM, then expects exit status 0 within 10 s and a log
+# free of sanitizer reports.
+server_stop() {
+    [ -n "$SERVER_PID" ] || return 0
+    local pid=$SERVER_PID rc=0 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        server_kill
+        fail "server did not stop within 10 s of SIGTERM"
+    fi
+    wait "$pid" || rc=$?
+    SERVER_PID=""
+    check "server exited with status 0 on SIGTERM"
+    [ "$rc" -eq 0 ] || fail "server exited with status $rc"
+    assert_no_grep "$SERVER_LOG" 'AddressSanitizer|LeakSanitizer|runtime error:' "sanitizer report in server log"
+}
+
+# server_kill: stops the server without judging it (used on exit).
+server_kill() {
+    [ -n "$SERVER_PID" ] || return 0
+    local pid=$SERVER_PID i
+    SERVER_PID=""
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# ---- clients ------------------------------------------------------------------
+
+# run_ir RUN DEVICE [openssl cmp options...]: one ir by `openssl cmp` with the
+# vendor credentials $PKI/DEVICE.{pem,key} and a new EC key (unless -newkey
+# is among the options). Outputs land in $OUT/RUN: cert.pem capubs.pem
+# extra.pem new.key req1.der req2.der rsp1.der rsp2.der client.log.
+# Sets RUN_RC to the client's exit status; never fails by itself.
+run_ir() {
+    local dev=$2 o=$OUT/$1
+    shift 2
+    mkdir -p "$o"
+    local newkey=(-newkey "$o/new.key")
+    case " $* " in *" -newkey "*) newkey=() ;; *) genkey "$o/new.key" ;; esac
+    RUN_RC=0
+    openssl cmp -cmd ir -server "127.0.0.1:$PORT" -path "$CMP_PATH" \
+        -cert "$PKI/$dev.pem" -key "$PKI/$dev.key" "${newkey[@]}" \
+        -trusted "$D/root.pem" -certout "$o/cert.pem" \
+        -cacertsout "$o/capubs.pem" -extracertsout "$o/extra.pem" \
+        -reqout "$o/req1.der,$o/req2.der,$o/req3.der" \
+        -rspout "$o/rsp1.der,$o/rsp2.der,$o/rsp3.der" \
+        -msg_timeout 30 -total_timeout 60 "$@" >"$o/client.log" 2>&1 || RUN_RC=$?
+}
+
+# run_noroot RUN [noroot_client options...]: like run_ir for noroot_client;
+# outputs in $OUT/RUN, client log $OUT/RUN/client.log, status in RUN_RC.
+run_noroot() {
+    local o=$OUT/$1
+    shift
+    [ -x "$CLIENT" ] || fail "noroot_client binary not given (argument 2)"
+    mkdir -p "$o"
+    RUN_RC=0
+    "$CLIENT" --server "127.0.0.1:$PORT" --path "$CMP_PATH" "$@" >"$o/client.log" 2>&1 || RUN_RC=$?
+}
+
+# client_failinfo LOG: the failInfo names the openssl client printed
+# ("PKIFailureInfo: badPOP" -> "badPOP"; several are comma-separated).
+client_failinfo() {
+    sed -n 's/.*PKIFailureInfo: \([A-Za-z, ]*\).*/\1/p' "$1" | sed -n 1p | tr -d ' '
+}
+
+# ---- decoding responses -------------------------------------------------------
+
+FAILINFO_NAMES=(badAlg badMessageCheck badRequest badTime badCertId badDataFormat
+    wrongAuthority incorrectData missingTimeStamp badPOP certRevoked certConfirmed
+    wrongIntegrity badRecipientNonce timeNotAvailable unacceptedPolicy
+    unacceptedExtension addInfoNotAvailable badSenderNonce badCertTemplate
+    signerNotTrusted transactionIdInUse unsupportedVersion notAuthorized
+    systemUnavail systemFailure duplicateCertReq)
+
+# bodytype_of RSP.der: the PKIBody choice number (1 ip, 19 pkiConf, 23 error).
+bodytype_of() {
+    asn1_lines "$1" |
+        awk '/d=1 / { n++; if (n == 2) { sub(/.*cont \[ */, ""); sub(/ *\].*/, ""); print } }'
+}
+
+# asn1_lines FILE: `openssl asn1parse` of a DER file, empty if it does not
+# parse. Read whole before any consumer stops early, so no SIGPIPE can make
+# a pipeline fail under pipefail.
+asn1_lines() {
+    local text
+    text=$(openssl asn1parse -inform DER -in "$1" 2>/dev/null) || true
+    [ -z "$text" ] || printf '%s\n' "$text"
+}
+
+# _pkisi_of RSP.der: prints "STATUS" or "STATUS OFFSET HL LEN", the status
+# (hex) of the first PKIStatusInfo of an error/ip/cp/kup/rp and where its
+# failInfo BIT STRING is. Walks `openssl asn1parse` output by depth:
+#   error: body > ErrorMsgContent > PKIStatusInfo
+#   ip/cp/kup: body > CertRepMessage > response > CertResponse[0] > status
+#   rp: body > RevRepContent > status > PKIStatusInfo[0]
+_pkisi_of() {
+    asn1_lines "$1" | awk '
+        {
+            x = $0; sub(/.*d=/, "", x); d = x + 0
+            off = $0; sub(/:.*/, "", off); off += 0
+            hl = $0; sub(/.*hl= */, "", hl); hl += 0
+            l = $0; sub(/.* l= */, "", l); l += 0
+        }
+        d == 1 {
+            top++
+            if (top == 2) { b = $0; sub(/.*cont \[ */, "", b); sub(/ *\].*/, "", b); body = b + 0 }
+            next
+        }
+        top != 2 || fin { next }
+        {
+            cnt[d]++; for (k = d + 1; k < 32; k++) cnt[k] = 0
+            kind[d] = ($0 ~ /cons: *cont/) ? "cont" : ($0 ~ /SEQUENCE/ ? "seq" : "x")
+        }
+        !pk {
+            if ((body == 23 && d == 3 && cnt[2] == 1 && cnt[3] == 1) ||
+                ((body == 1 || body == 3 || body == 8) && d == 5 &&
+                 kind[3] == "seq" && cnt[4] == 1 && cnt[5] == 2) ||
+                (body == 12 && d == 4 && cnt[3] == 1 && cnt[4] == 1))
+                pk = d
+            next
+        }
+        d <= pk { fin = 1; next }
+        d == pk + 1 && /prim: *INTEGER/ && status == "" { v = $0; sub(/.*INTEGER *:/, "", v); status = v }
+        d == pk + 1 && /prim: *BIT STRING/ { bits = off " " hl " " l }
+        END { if (status != "") print status, bits }'
+}
+
+# pkistatus_of RSP.der: the first PKIStatus in a saved response (0 accepted,
+# 1 grantedWithMods, 2 rejection, 3 waiting...), empty when there is none.
+pkistatus_of() {
+    local s
+    s=$(_pkisi_of "$1")
+    s=${s%% *}
+    [ -n "$s" ] && printf '%d\n' "0x$s" || echo ""
+}
+
+# failinfo_of RSP.der: the names of the failInfo bits of the first
+# PKIStatusInfo of a saved response, comma-separated; empty when absent.
+failinfo_of() {
+    local f=$1 info names="" i=0 byte bit
+    info=$(_pkisi_of "$f")
+    # shellcheck disable=SC2086 # split "STATUS OFFSET HL LEN"
+    set -- $info
+    if [ $# -ne 4 ]; then echo ""; return 0; fi
+    # contents: one byte of unused-bit count, then the bits, bit 0 = MSB
+    for byte in $(od -An -v -tu1 -j $(($2 + $3 + 1)) -N $(($4 - 1)) "$f"); do
+        for bit in 0 1 2 3 4 5 6 7; do
+            if [ $((byte & (0x80 >> bit))) -ne 0 ]; then
+                names+=${names:+,}${FAILINFO_NAMES[i + bit]:-bit$((i + bit))}
+            fi
+        done
+        i=$((i + 8))
+    done
+    echo "$names"
+}
+
+# expect_failinfo RUN NAME: the client of run RUN failed, printed failInfo
+# NAME, and its saved first response carries exactly NAME.
+expect_failinfo() {
+    local o=$OUT/$1 want=$2 got
+    check "$1: client fails with failInfo $want"
+    [ "$RUN_RC" -ne 0 ] || fail "$1: client succeeded, expected failInfo $want"
+    [ -s "$o/rsp1.der" ] || fail "$1: no response saved ($(tail -n 3 "$o/client.log" | tr '\n' ' '))"
+    got=$(failinfo_of "$o/rsp1.der")
+    assert_eq "$want" "$got" "$1: failInfo in the response"
+    assert_eq 2 "$(pkistatus_of "$o/rsp1.der")" "$1: PKIStatus (2 = rejection)"
+    got=$(client_failinfo "$o/client.log")
+    assert_eq "$want" "$got" "$1: failInfo reported by the client"
+}
+
+# ---- HTTP ---------------------------------------------------------------------
+
+# http_post FILE [PATH] [CONTENT-TYPE]: POSTs FILE with curl; prints the HTTP
+# status; the body is in $T/http.body.
+http_post() {
+    curl -s -o "$T/http.body" -w '%{http_code}' --max-time 30 \
+        -H "Content-Type: ${3:-application/pkixcmp}" --data-binary "@$1" \
+        "http://127.0.0.1:$PORT${2:-$CMP_PATH}" || true
+}
+
+# ---- the store as the CLI shows it ---------------------------------------------
+
+# cert_count: certificates in `cmpca cert list` (lines after the header).
+cert_count() {
+    local out
+    out=$(cli cert list) || fail "cmpca cert list failed"
+    [ "${out%%$'\n'*}" = "$(printf 'SERIAL\tSUBJECT\tNOT_AFTER\tSTATUS')" ] ||
+        fail "cmpca cert list: unexpected header '${out%%$'\n'*}'"
+    printf '%s\n' "$out" | tail -n +2 | grep -c . || true
+}
+
+# cert_status SERIAL: the STATUS column of `cmpca cert list` for SERIAL.
+cert_status() {
+    cli cert list | awk -F '\t' -v s="$1" 'NR > 1 && toupper($1) == toupper(s) { print $4 }'
+}
+
+# serial_of CERT.pem: the serial as `openssl x509 -serial` prints it.
+serial_of() {
+    openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'
+}
+
+# device_state VENDOR SERIAL: the STATE column of `cmpca device list`.
+device_state() {
+    cli device list | awk -F '\t' -v v="$1" -v s="$2" 'NR > 1 && $1 == v && $2 == s { print $3 }'
+}
+
+# fingerprint CERT.pem [INDEX]: SHA-256 fingerprint of the INDEX-th (from 1)
+# certificate in a PEM file.
+fingerprint() {
+    awk -v want="${2:-1}" '/-----BEGIN CERTIFICATE-----/ { n++ } n == want { print } /-----END CERTIFICATE-----/ && n == want { exit }' "$1" |
+        openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//'
+}
+
+# subject_of CERT.pem: the subject in RFC 2253 form.
+subject_of() {
+    openssl x509 -in "$1" -noout -subject -nameopt RFC2253 | sed 's/^subject=//'
+}
+
+# subject_has CERT.pem STRING: the subject contains STRING.
+subject_has() {
+    grep -qF -- "$2" <<<"$(subject_of "$1")"
+}
+
+# pem_count FILE: number of certificates in a PEM file.
+pem_count() {
+    grep -c -- '-----BEGIN CERTIFICATE-----' "$1" 2>/dev/null || true
+}
+
+# pubkey_of FILE: the DER public key (hex) of a certificate or private key.
+pubkey_of() {
+    if grep -q 'BEGIN CERTIFICATE' "$1"; then
+        openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | od -An -v -tx1 | tr -d ' \n'
+    else
+        openssl pkey -in "$1" -pubout -outform DER | od -An -v -tx1 | tr -d ' \n'
+    fi
+}

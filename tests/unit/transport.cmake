@@ -1,0 +1,7 @@
+# unit.transport: the HTTP transport over real loopback sockets, with a raw
+# client (no HTTP library) so malformed and oversized requests can be sent.
+add_executable(test_transport ${CMAKE_CURRENT_LIST_DIR}/test_transport.c
+                              ${CMAKE_CURRENT_LIST_DIR}/transport_client.c)
+target_link_libraries(test_transport PRIVATE cmpca_transport)
+add_test(NAME unit.transport COMMAND test_transport)
+set_tests_properties(unit.transport PROPERTIES TIMEOUT 60)
