@@ -7,5 +7,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-make
+make >&2
 exec build/cmpca serve --demo --dir "${CMPCA_DIR:-$PWD/cmpca-data}" "$@"

@@ -133,5 +133,19 @@ for s in SN0002 SN0003 SN0005 SN0006; do
     assert_eq registered "$(device_state acme "$s")" "state of $s"
 done
 
+log "registry changes reach the running server at once"
+cli device add acme SN9999 >/dev/null || fail "device add SN9999 failed"
+run_ir unreg-now-registered unreg
+check "SN9999 enrolls after 'cmpca device add' without a restart"
+[ "$RUN_RC" -eq 0 ] || fail "SN9999 did not enroll: $(tail -3 "$OUT/unreg-now-registered/client.log" | tr '\n' ' ')"
+expect_count 2 "SN9999 registered while serving"
+cli vendor add other "$PKI/other.pem" >/dev/null || fail "vendor add other failed"
+cli device add other SN0002 >/dev/null || fail "device add other SN0002 failed"
+run_ir foreign-now-trusted foreign
+check "a device of a vendor added while serving enrolls"
+[ "$RUN_RC" -eq 0 ] || fail "SN0002 of vendor other did not enroll: $(tail -3 "$OUT/foreign-now-trusted/client.log" | tr '\n' ' ')"
+expect_count 3 "vendor added while serving"
+assert_eq registered "$(device_state acme SN0002)" "acme/SN0002 untouched by other/SN0002"
+
 server_stop
 log "PASS"
