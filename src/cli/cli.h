@@ -75,6 +75,11 @@ int cli_usage_error(const char *what, const char *usage, const char *fmt, ...)
  * argument at argv[optind - 1] as a usage error; returns CLI_USAGE. */
 int cli_getopt_error(const char *what, const char *usage, int c, char **argv);
 
+/* cli_parse_common parses a subcommand that takes only --dir and --help.
+ * Returns -1 to go on (operands start at optind), else an exit status. */
+int cli_parse_common(struct cli_ctx *ctx, const char *what, const char *usage,
+                     int argc, char **argv);
+
 /* cli_help prints `usage` on stdout; returns CLI_OK. */
 int cli_help(const char *usage);
 

@@ -37,26 +37,6 @@ static const char show_usage[] =
     "device, SHA-256 fingerprint, extensions) followed by its PEM. SERIAL is\n"
     "hex, any case, with or without 0x.\n";
 
-static int parse_opts(struct cli_ctx *ctx, const char *what, const char *usage,
-                      int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'd')
-            ctx->dir = optarg;
-        else if (c == 'h')
-            return cli_help(usage);
-        else
-            return cli_getopt_error(what, usage, c, argv);
-    }
-    return -1;
-}
 
 static const char *status_name(int status)
 {
@@ -91,7 +71,7 @@ static int cert_list(struct cli_ctx *ctx, int argc, char **argv)
     struct store *st = NULL;
     int rc;
 
-    if ((rc = parse_opts(ctx, "cert list", list_usage, argc, argv)) >= 0)
+    if ((rc = cli_parse_common(ctx, "cert list", list_usage, argc, argv)) >= 0)
         return rc;
     if (optind < argc)
         return cli_usage_error("cert list", list_usage,
@@ -192,7 +172,7 @@ static int cert_show(struct cli_ctx *ctx, int argc, char **argv)
     char hex[SERIAL_HEX_MAX + 1];
     int rc;
 
-    if ((rc = parse_opts(ctx, "cert show", show_usage, argc, argv)) >= 0)
+    if ((rc = cli_parse_common(ctx, "cert show", show_usage, argc, argv)) >= 0)
         return rc;
     if (argc - optind != 1)
         return cli_usage_error("cert show", show_usage, "expected SERIAL");

@@ -46,28 +46,6 @@ static const char list_usage[] =
     "Prints VENDOR, SERIAL and STATE (registered|enrolled|disabled) of each\n"
     "device, tab-separated, after a header line.\n";
 
-/* Parses the common options of a device subcommand; returns -1 to go on,
- * else an exit status. */
-static int parse_opts(struct cli_ctx *ctx, const char *what, const char *usage,
-                      int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'd')
-            ctx->dir = optarg;
-        else if (c == 'h')
-            return cli_help(usage);
-        else
-            return cli_getopt_error(what, usage, c, argv);
-    }
-    return -1;
-}
 
 /* A serial is 1-128 bytes without control characters (it is printed in
  * tab-separated listings and compared with certificate attributes). */
@@ -109,7 +87,7 @@ static int device_add(struct cli_ctx *ctx, int argc, char **argv)
     size_t added = 0, skipped = 0;
     int rc, i, r;
 
-    if ((rc = parse_opts(ctx, "device add", add_usage, argc, argv)) >= 0)
+    if ((rc = cli_parse_common(ctx, "device add", add_usage, argc, argv)) >= 0)
         return rc;
     if (argc - optind < 2)
         return cli_usage_error("device add", add_usage,
@@ -250,7 +228,7 @@ static int device_import(struct cli_ctx *ctx, int argc, char **argv)
     FILE *f = NULL;
     int rc;
 
-    if ((rc = parse_opts(ctx, "device import", import_usage, argc, argv)) >= 0)
+    if ((rc = cli_parse_common(ctx, "device import", import_usage, argc, argv)) >= 0)
         return rc;
     if (argc - optind != 2)
         return cli_usage_error("device import", import_usage,
@@ -307,7 +285,7 @@ static int device_list(struct cli_ctx *ctx, int argc, char **argv)
     const char *vendor = NULL;
     int rc;
 
-    if ((rc = parse_opts(ctx, "device list", list_usage, argc, argv)) >= 0)
+    if ((rc = cli_parse_common(ctx, "device list", list_usage, argc, argv)) >= 0)
         return rc;
     if (argc - optind > 1)
         return cli_usage_error("device list", list_usage,

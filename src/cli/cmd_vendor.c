@@ -251,26 +251,16 @@ static char *root_subject(const char *pem)
 
 static int vendor_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct cmpca_config *cfg = NULL;
     struct store_vendor *vs = NULL;
     struct store *st = NULL;
     size_t num = 0, i;
-    int c, rc = CLI_FAIL;
+    int rc = CLI_FAIL;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'd')
-            ctx->dir = optarg;
-        else if (c == 'h')
-            return cli_help(list_usage);
-        else
-            return cli_getopt_error("vendor list", list_usage, c, argv);
-    }
+    if ((rc = cli_parse_common(ctx, "vendor list", list_usage, argc, argv)) >= 0)
+        return rc;
+    rc = CLI_FAIL;
     if (optind < argc)
         return cli_usage_error("vendor list", list_usage,
                                "unexpected argument %s", argv[optind]);

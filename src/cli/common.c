@@ -59,6 +59,27 @@ int cli_help(const char *usage)
     return CLI_OK;
 }
 
+int cli_parse_common(struct cli_ctx *ctx, const char *what, const char *usage,
+                      int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'd')
+            ctx->dir = optarg;
+        else if (c == 'h')
+            return cli_help(usage);
+        else
+            return cli_getopt_error(what, usage, c, argv);
+    }
+    return -1;
+}
+
 int cli_dispatch(struct cli_ctx *ctx, const char *group, const char *usage,
                  const struct cli_cmd *cmds, int argc, char **argv)
 {
