@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "store/store.h"
 #include "util/err.h"
 
 struct ca;
@@ -74,6 +75,9 @@ struct ca_issue_req {
     const int *eku_nids;          /* extendedKeyUsage, may be empty */
     int num_eku;
     const GENERAL_NAMES *san;     /* may be NULL */
+    const char *crl_url;          /* CRL distribution point URI, may be NULL */
+    int key_usage;                /* KU_* bits; 0: digitalSignature, plus
+                                     keyEncipherment for RSA keys */
 };
 
 /* ca_issue signs a new end-entity certificate: random positive serial of
@@ -82,6 +86,14 @@ struct ca_issue_req {
  * extendedKeyUsage, SKI, AKI, SAN. *out is new. */
 int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
              struct cmpca_err *err);
+
+/* ca_crl_publish builds a CRL over every certificate revoked in `st`
+ * (status revoked or rejected, with its reason), numbered with
+ * store_crl_next_number, thisUpdate now and nextUpdate `validity_secs`
+ * later, signs it with the issuing CA key and saves it in `st` as CRL
+ * `name`. *out (when out is not NULL) is the new CRL. */
+int ca_crl_publish(const struct ca *ca, struct store *st, const char *name,
+                   int validity_secs, X509_CRL **out, struct cmpca_err *err);
 
 /* ca_serial_new draws a positive serial of 16 random octets (CSPRNG) with
  * the top bit clear and the top byte non-zero, so its DER is always 16

@@ -33,6 +33,8 @@ struct cmp_req {
     struct cmp_srv *srv;
     const CMPCA_PKIMESSAGE *msg;
     const char *operation;  /* URL operation label or NULL */
+    const struct cmpca_profile *profile; /* from the URL; may be NULL until
+                                            profiles are configured */
     int body_type;
     int pvno;               /* what we answer with */
     time_t now;
@@ -83,6 +85,9 @@ CMPCA_PKIMESSAGE *cmp_certrep_new(struct cmp_req *rq, int body_type,
 CMPCA_PKIMESSAGE *cmp_handle_ir(struct cmp_req *rq);
 /* certconf.c: certConf handler. */
 CMPCA_PKIMESSAGE *cmp_handle_certconf(struct cmp_req *rq);
+/* genm.c: genm -> genp (RFC 9483 4.3: caCerts, rootCaKeyUpdate,
+ * certReqTemplate, crlStatusList). The request is authenticated already. */
+CMPCA_PKIMESSAGE *cmp_handle_genm(struct cmp_req *rq);
 
 /* util: `name` in RFC 2253 form as a new string (OPENSSL_free) or NULL. */
 char *cmp_name_text(const X509_NAME *name);

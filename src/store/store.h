@@ -62,13 +62,21 @@ void store_vendor_list_free(struct store_vendor *v, size_t num);
 enum store_device_state {
     DEVICE_REGISTERED = 0, /* may do initial enrollment */
     DEVICE_ENROLLED = 1,   /* has (had) an operator certificate */
-    DEVICE_DISABLED = 2    /* may not enroll */
+    DEVICE_DISABLED = 2,   /* may not enroll */
+    DEVICE_APPROVED = 3,   /* manual approval: an operator approved it */
+    DEVICE_REJECTED = 4    /* manual approval: an operator rejected it */
+};
+
+enum store_device_approval {
+    APPROVAL_AUTO = 0,     /* a registered device enrolls at once */
+    APPROVAL_MANUAL = 1    /* its ir waits (status "waiting") for an operator */
 };
 
 struct store_device {
     char *vendor;
     char *serial;
     int state; /* enum store_device_state */
+    int approval; /* enum store_device_approval */
     time_t created;
     time_t updated;
 };
@@ -90,6 +98,10 @@ int store_device_get(struct store *st, const char *vendor, const char *serial,
 int store_device_set_state(struct store *st, const char *vendor,
                            const char *serial, int state,
                            struct cmpca_err *err);
+/* Sets the approval mode of a device. STORE_NOTFOUND. */
+int store_device_set_approval(struct store *st, const char *vendor,
+                              const char *serial, int approval,
+                              struct cmpca_err *err);
 /* Calls `fn` for each device (of `vendor`, or all when NULL) ordered by
  * vendor, serial; stops early when fn returns non-zero. The struct passed to
  * fn is borrowed for the call only. */
@@ -118,6 +130,11 @@ struct store_cert {
     uint8_t *der;
     size_t der_len;
     time_t created;
+    time_t revoked_at; /* 0: not revoked; set for CERT_REVOKED and for
+                          CERT_REJECTED (a rejected certificate is listed in
+                          the CRL too) */
+    int reason;        /* CRLReason (RFC 5280 5.3.1) when revoked_at != 0 */
+    char *profile;     /* certificate profile it was issued under, may be NULL */
 };
 
 /* Inserts a new certificate. STORE_EXISTS if the serial is taken (the caller
@@ -134,6 +151,16 @@ int store_cert_set_status(struct store *st, const char *serial_hex,
 int store_cert_foreach(struct store *st,
                        int (*fn)(void *arg, const struct store_cert *c),
                        void *arg, struct cmpca_err *err);
+/* Revokes: sets status (CERT_REVOKED or CERT_REJECTED), revoked_at and
+ * reason in one statement. STORE_NOTFOUND; STORE_EXISTS when it was already
+ * revoked (nothing changed). */
+int store_cert_revoke(struct store *st, const char *serial_hex, int status,
+                      int reason, time_t when, struct cmpca_err *err);
+/* Calls `fn` for each certificate with revoked_at set, ordered by serial;
+ * only serial_hex, not_after, status, revoked_at and reason are filled. */
+int store_cert_foreach_revoked(struct store *st,
+                               int (*fn)(void *arg, const struct store_cert *c),
+                               void *arg, struct cmpca_err *err);
 /* Number of rows in the certificate table. */
 int store_cert_count(struct store *st, long long *out, struct cmpca_err *err);
 void store_cert_clear(struct store_cert *c);
@@ -141,7 +168,9 @@ void store_cert_clear(struct store_cert *c);
 /* ---- CMP transactions waiting for certConf / pollReq ---- */
 enum store_txn_state {
     TXN_WAIT_CONF = 0, /* certificate sent, waiting for certConf */
-    TXN_DONE = 1       /* confirmed, rejected or aborted */
+    TXN_DONE = 1,      /* confirmed, rejected or aborted */
+    TXN_WAITING = 2    /* request answered "waiting": held for an operator,
+                          the client polls */
 };
 
 struct store_txn {
@@ -160,6 +189,12 @@ struct store_txn {
     long cert_req_id;
     int pvno;
     time_t expires;
+    uint8_t *request;       /* TXN_WAITING: DER of the request PKIMessage,
+                               replayed when the operator decides */
+    size_t request_len;
+    char *old_serial;       /* kur: the certificate to revoke (superseded)
+                               once the new one is confirmed */
+    char *profile;          /* certificate profile of the request */
 };
 
 /* Opens a transaction. STORE_EXISTS if an unexpired transaction with this
@@ -191,6 +226,29 @@ int store_txn_finish(struct store *st, const uint8_t *tid, size_t tid_len,
 int store_txn_expire(struct store *st, time_t now, char ***serials,
                      size_t *num_serials, struct cmpca_err *err);
 void store_txn_clear(struct store_txn *t);
+
+/* ---- CRLs ---- */
+struct store_crl {
+    long long number;   /* cRLNumber */
+    time_t this_update;
+    time_t next_update;
+    uint8_t *der;
+    size_t der_len;
+};
+
+/* Draws the next cRLNumber for CRL `name` (1, 2, ...), atomically, so two
+ * instances never sign two CRLs with one number. */
+int store_crl_next_number(struct store *st, const char *name,
+                          long long *out, struct cmpca_err *err);
+/* Saves CRL `name` as the current one, unless a CRL with a higher number is
+ * already saved (then 0, nothing changed). */
+int store_crl_save(struct store *st, const char *name,
+                   const struct store_crl *crl, struct cmpca_err *err);
+/* The current CRL `name`; STORE_NOTFOUND when none was made yet. Clear with
+ * store_crl_clear. */
+int store_crl_get(struct store *st, const char *name, struct store_crl *out,
+                  struct cmpca_err *err);
+void store_crl_clear(struct store_crl *crl);
 
 /* ---- replay protection ---- */
 /* Records senderNonce `nonce` as seen until `expires`. Returns 0 when new,

@@ -82,6 +82,23 @@ static const char *const sq_migrations[] = {
     " nonce BLOB PRIMARY KEY NOT NULL,"
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX nonces_expires ON nonces (expires);",
+    /* 1 -> 2: revocation, CRLs, manual approval, profiles, kur */
+    "ALTER TABLE certs ADD COLUMN revoked_at INTEGER;"
+    "ALTER TABLE certs ADD COLUMN reason INTEGER;"
+    "ALTER TABLE certs ADD COLUMN profile TEXT;"
+    "CREATE INDEX certs_revoked ON certs (serial_hex)"
+    " WHERE revoked_at IS NOT NULL;"
+    "CREATE INDEX certs_device ON certs (vendor, device);"
+    "CREATE TABLE crls ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " number INTEGER NOT NULL,"
+    " this_update INTEGER,"
+    " next_update INTEGER,"
+    " der BLOB);"
+    "ALTER TABLE devices ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE txns ADD COLUMN request BLOB;"
+    "ALTER TABLE txns ADD COLUMN old_serial TEXT;"
+    "ALTER TABLE txns ADD COLUMN profile TEXT;",
 };
 
 #define SQ_SCHEMA_VERSION                                                      \

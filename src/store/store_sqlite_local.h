@@ -56,6 +56,9 @@ enum sq_stmt_id {
     SQ_TXN_DELETE_EXPIRED,
     SQ_NONCE_USE,
     SQ_NONCE_PRUNE,
+    /* revocation and CRLs (store_sqlite_revoke.c) */
+    /* device approval (store_sqlite_registry.c) */
+    /* transactions, schema 2 (store_sqlite_txn.c) */
     SQ_NUM_STMTS
 };
 

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* One request as the handler sees it. All pointers borrowed for the call. */
 struct transport_req {
@@ -35,6 +36,9 @@ struct transport_rsp {
     uint8_t *body;
     size_t body_len;
     const char *content_type;
+    /* GET answers only (transport_get_fn): caching headers. 0: not sent. */
+    time_t last_modified;  /* Last-Modified */
+    time_t expires;        /* Expires, and Cache-Control max-age up to it */
 };
 
 /* Called on a worker thread, concurrently. Must fill `rsp` and return 0;
@@ -46,6 +50,13 @@ typedef int (*transport_handler_fn)(void *arg, const struct transport_req *req,
  * accepts every profile. */
 typedef int (*transport_profile_fn)(void *arg, const char *profile);
 
+/* Optional: answers GET and HEAD for /crl/<name>.crl (RFC 5280 CRL
+ * distribution point over HTTP). `name` is the <name> part, already checked
+ * against [A-Za-z0-9._-]{1,64}. Fill `rsp` (status 404 when unknown) and
+ * return 0; -1 makes a 500. NULL: every /crl/ path is a 404. */
+typedef int (*transport_get_fn)(void *arg, const char *name,
+                                struct transport_rsp *rsp);
+
 struct transport_opts {
     const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" */
     int threads;             /* worker threads */
@@ -54,6 +65,7 @@ struct transport_opts {
     int max_connections;
     transport_handler_fn handler;
     transport_profile_fn profile_ok;
+    transport_get_fn get_crl;
     void *arg;               /* passed to handler and profile_ok */
 };
 

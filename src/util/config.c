@@ -34,6 +34,11 @@ static const struct key_def keys[] = {
     {"ca", "root_cert", K_STR, OFF(root_cert)},
     {"ca", "cert", K_STR, OFF(ca_cert)},
     {"ca", "key", K_STR, OFF(ca_key)},
+    {"ca", "crl_name", K_STR, OFF(crl_name)},
+    {"ca", "crl_validity", K_INT, OFF(crl_validity)},
+    {"ca", "crl_refresh", K_INT, OFF(crl_refresh)},
+    {"cmp", "approval_wait", K_INT, OFF(approval_wait)},
+    {"cmp", "poll_interval", K_INT, OFF(poll_interval)},
     {"cmp", "time_skew", K_INT, OFF(time_skew)},
     {"cmp", "transaction_expiry", K_INT, OFF(txn_expiry)},
     {"cmp", "nonce_window", K_INT, OFF(nonce_window)},
@@ -127,6 +132,11 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->root_cert = strdup("root.pem");
     cfg->ca_cert = strdup("ca.pem");
     cfg->ca_key = strdup("ca.key");
+    cfg->crl_name = strdup("ca");
+    cfg->crl_validity = 7 * 86400;
+    cfg->crl_refresh = 3600;
+    cfg->approval_wait = 7 * 86400;
+    cfg->poll_interval = 5;
     cfg->time_skew = 300;
     cfg->txn_expiry = 600;
     cfg->nonce_window = 86400;
@@ -136,6 +146,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->subject_from_template = 0;
     if (cfg->dir == NULL || cfg->listen == NULL || cfg->db == NULL ||
         cfg->root_cert == NULL || cfg->ca_cert == NULL || cfg->ca_key == NULL ||
+        cfg->crl_name == NULL ||
         set_eku(cfg, "serverAuth, clientAuth") != 0) {
         config_free(cfg);
         return NULL;
@@ -258,10 +269,16 @@ int config_write(const struct cmpca_config *cfg)
             "[server]\nlisten = %s\nthreads = %d\nmax_body = %zu\n"
             "read_timeout = %d\nmax_connections = %d\n\n"
             "[store]\ndb = %s\n\n"
-            "[ca]\nroot_cert = %s\ncert = %s\nkey = %s\n\n"
+            "[ca]\nroot_cert = %s\ncert = %s\nkey = %s\n"
+            "# the CRL is served at /crl/<crl_name>.crl\ncrl_name = %s\n"
+            "# seconds from thisUpdate to nextUpdate, and between"
+            " regenerations\ncrl_validity = %d\ncrl_refresh = %d\n\n"
             "[cmp]\n# seconds messageTime may be off\ntime_skew = %d\n"
             "# seconds an issued certificate waits for certConf\n"
             "transaction_expiry = %d\nnonce_window = %d\n"
+            "# seconds a request held for manual approval waits, and the"
+            " checkAfter\n# told to polling clients\napproval_wait = %d\n"
+            "poll_interval = %d\n"
             "implicit_confirm = %s\n\n"
             "[policy]\n# yes: a device may repeat initial enrollment with its"
             " vendor certificate\nreenroll = %s\n\n"
@@ -270,7 +287,9 @@ int config_write(const struct cmpca_config *cfg)
             "subject_from_template = %s\nextended_key_usage = %s\n",
             cfg->listen, cfg->threads, cfg->max_body, cfg->read_timeout,
             cfg->max_connections, cfg->db, cfg->root_cert, cfg->ca_cert,
-            cfg->ca_key, cfg->time_skew, cfg->txn_expiry, cfg->nonce_window,
+            cfg->ca_key, cfg->crl_name, cfg->crl_validity, cfg->crl_refresh,
+            cfg->time_skew, cfg->txn_expiry, cfg->nonce_window,
+            cfg->approval_wait, cfg->poll_interval,
             cfg->implicit_confirm ? "yes" : "no", cfg->reenroll ? "yes" : "no",
             cfg->validity_days,
             cfg->subject_from_template ? "yes" : "no",
@@ -307,5 +326,15 @@ void config_free(struct cmpca_config *cfg)
     free(cfg->ca_cert);
     free(cfg->ca_key);
     free(cfg->eku_text);
+    free(cfg->crl_name);
     free(cfg);
+}
+
+const struct cmpca_profile *config_profile(const struct cmpca_config *cfg,
+                                           const char *name)
+{
+    for (size_t i = 0; i < cfg->num_profiles; i++)
+        if (name == NULL ? i == 0 : strcmp(cfg->profiles[i].name, name) == 0)
+            return &cfg->profiles[i];
+    return NULL;
 }

@@ -12,6 +12,42 @@
 #define CMPCA_CONF_FILE "cmpca.conf"
 #define CMPCA_MAX_EKU   8
 
+/* A certificate profile: what may be issued on /.well-known/cmp/p/<name>.
+ * The default profile is "3gpp" (also used without /p/<name>). */
+#define PROFILE_MAX_RDNS 16
+enum profile_key_bits {
+    PROFILE_KEY_EC_P256 = 1 << 0,
+    PROFILE_KEY_EC_P384 = 1 << 1,
+    PROFILE_KEY_EC_P521 = 1 << 2,
+    PROFILE_KEY_RSA2048 = 1 << 3, /* RSA of 2048 bits or more */
+    PROFILE_KEY_RSA3072 = 1 << 4, /* RSA of 3072 bits or more */
+    PROFILE_KEY_ED25519 = 1 << 5,
+    PROFILE_KEY_ED448 = 1 << 6
+};
+enum profile_subject { SUBJECT_FROM_DEVICE = 0, SUBJECT_FROM_TEMPLATE = 1 };
+enum profile_san { SAN_NONE = 0, SAN_FROM_TEMPLATE = 1 };
+
+struct cmpca_profile {
+    char *name;
+    int validity_days;     /* lifetime of issued certificates */
+    int clamp;             /* 1: shorten an over-long requested validity or
+                              drop a forbidden RDN/extension and answer
+                              grantedWithMods; 0: reject badCertTemplate */
+    int subject;           /* enum profile_subject */
+    int allowed_rdns[PROFILE_MAX_RDNS]; /* NIDs allowed in a template
+                                           subject; none listed: any */
+    int num_allowed_rdns;
+    int san;               /* enum profile_san */
+    int key_types;         /* PROFILE_KEY_* bits allowed */
+    int key_usage;         /* KU_* bits; 0: the RFC 8813 default */
+    int num_eku;
+    int eku_nids[CMPCA_MAX_EKU];
+    char *crl_url;         /* CRL distribution point, NULL: none */
+    int implicit_confirm;  /* may grant implicitConfirm */
+    int renewal_by_ir;     /* an ir signed by an operator cert renews */
+    int kur_key_reuse;     /* a kur may keep the old key */
+};
+
 struct cmpca_config {
     char *dir;             /* data directory; other paths are relative to it */
     /* [server] */
@@ -31,6 +67,11 @@ struct cmpca_config {
     int txn_expiry;        /* seconds an open transaction waits for certConf */
     int nonce_window;      /* seconds a senderNonce is remembered */
     int implicit_confirm;  /* 1: grant implicitConfirm when asked */
+    char *crl_name;        /* served at /crl/<crl_name>.crl */
+    int crl_validity;      /* seconds from thisUpdate to nextUpdate */
+    int crl_refresh;       /* seconds between scheduled CRL regenerations */
+    int approval_wait;     /* seconds a request waits for an operator */
+    int poll_interval;     /* checkAfter in pollRep and "waiting" answers */
     /* [policy] */
     int reenroll;          /* 1: an enrolled device may repeat the ir with its
                               vendor certificate (factory reset) */
@@ -40,7 +81,15 @@ struct cmpca_config {
     int num_eku;
     int eku_nids[CMPCA_MAX_EKU];
     char *eku_text;        /* as written in the file, for display */
+    /* [profile NAME] sections; profiles[0] is "3gpp" */
+    struct cmpca_profile *profiles;
+    size_t num_profiles;
 };
+
+/* config_profile finds profile `name` (NULL: the default "3gpp"); NULL when
+ * there is no such profile. Borrowed from cfg. */
+const struct cmpca_profile *config_profile(const struct cmpca_config *cfg,
+                                           const char *name);
 
 /* config_load reads DIR/cmpca.conf (missing keys take defaults). On success
  * *out is new, free with config_free(). Returns -1 with a message in `errbuf`

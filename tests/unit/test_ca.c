@@ -355,7 +355,7 @@ static void check_issue(const struct ca *ca, const struct pki *p, int ca_type,
     struct cmpca_err err = CMPCA_ERR_INIT;
     X509_NAME *subj = device_name("dev-0001");
     GENERAL_NAMES *san = dns_san("dev-0001.example.net");
-    struct ca_issue_req r = {subj, eekey, 365, 0, ekus, 2, san};
+    struct ca_issue_req r = {subj, eekey, 365, 0, ekus, 2, san, NULL, 0};
     X509 *ee = NULL;
     char *hex = NULL, tool[128] = "";
 
@@ -396,7 +396,7 @@ static void check_issue_edges(const struct ca *ca, EVP_PKEY *eekey)
     struct cmpca_err err = CMPCA_ERR_INIT;
     X509_NAME *empty = X509_NAME_new();
     GENERAL_NAMES *san = dns_san("edge.example.net");
-    struct ca_issue_req r = {empty, eekey, 100000, 0, NULL, 0, san};
+    struct ca_issue_req r = {empty, eekey, 100000, 0, NULL, 0, san, NULL, 0};
     time_t nb = time(NULL) - 86400;
     X509 *ee = NULL;
 
@@ -613,7 +613,7 @@ static void *issue_thread(void *p)
     struct cmpca_err err = CMPCA_ERR_INIT;
     EVP_PKEY *key = NULL;
     X509_NAME *subj = device_name("threaded");
-    struct ca_issue_req r = {subj, NULL, 10, 0, NULL, 0, NULL};
+    struct ca_issue_req r = {subj, NULL, 10, 0, NULL, 0, NULL, NULL, 0};
     X509 *ee = NULL;
     char *hex;
     int i;

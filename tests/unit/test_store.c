@@ -10,6 +10,8 @@
 #include "store/store.h"
 #include "check.h"
 
+#define SCHEMA_VERSION 2 /* bump with each migration step */
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,12 +106,12 @@ static void test_open(void)
     sqlite3 *db = NULL;
     char path[512];
 
-    CHECK_INT_EQ(store_schema_version(st), 1);
+    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
     store_close(st);
-    CHECK_INT_EQ(raw_int("fresh.db", "PRAGMA user_version"), 1);
+    CHECK_INT_EQ(raw_int("fresh.db", "PRAGMA user_version"), SCHEMA_VERSION);
     CHECK_INT_EQ(raw_int("fresh.db", "SELECT count(*) FROM sqlite_master "
                                      "WHERE type = 'table'"),
-                 5);
+                 6);
     CHECK_INT_EQ(raw_int("fresh.db", "SELECT journal_mode = 'wal' FROM "
                                      "pragma_journal_mode"),
                  1);
@@ -118,7 +120,7 @@ static void test_open(void)
     db_path(path, sizeof(path), "fresh.db");
     st = NULL;
     CHECK_INT_EQ(store_open(path, &st, &err), 0);
-    CHECK_INT_EQ(store_schema_version(st), 1);
+    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
     store_close(st);
 
     st = NULL;
@@ -763,7 +765,7 @@ static void test_reopen(void)
 
     if (st == NULL)
         return;
-    CHECK_INT_EQ(store_schema_version(st), 1);
+    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
     CHECK_INT_EQ(store_vendor_get(st, "acme", &v, &err), 0);
     store_vendor_clear(&v);
     CHECK_INT_EQ(store_device_get(st, "zeta", "SN-149999", &d, &err), 0);
@@ -771,7 +773,7 @@ static void test_reopen(void)
     CHECK_INT_EQ(store_cert_count(st, &n, &err), 0);
     CHECK_INT_EQ(n, 3 + 1 + THREADS * PER_THREAD);
     store_close(st);
-    CHECK_INT_EQ(raw_int("reg.db", "PRAGMA user_version"), 1);
+    CHECK_INT_EQ(raw_int("reg.db", "PRAGMA user_version"), SCHEMA_VERSION);
 }
 
 static void cleanup(void)
