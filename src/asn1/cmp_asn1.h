@@ -494,4 +494,95 @@ int cmp_asn1_bit_string_set1(ASN1_BIT_STRING *bs, const uint8_t *data,
  * or "unknown". Static storage. */
 const char *cmp_asn1_body_name(int type);
 
+/* ==== genm/genp value types (RFC 9480) ==================================
+ * The infoValue of the RFC 9480 general messages, decoded from and packed
+ * into CMPCA_ITAV.infoValue (an ASN1_TYPE holding a SEQUENCE) with these
+ * items. Defined in cmp_asn1_genm.c; the module is EXPLICIT TAGS.
+ * RootCaKeyUpdateContent (id-it-rootCaKeyUpdate) is CMPCA_ROOT_CA_KEY_UPDATE
+ * above. SIZE (1..MAX) is not enforced by the templates: a decoder of
+ * network input checks that a SEQUENCE OF is not empty.
+ */
+
+/* id-it (1.3.6.1.5.5.7.4) arcs of the general messages. OpenSSL 3.0 has
+ * NIDs for 17-19 only; 20, 22 and 23 are matched by these arcs (see
+ * cmp_asn1_oid_is_it) and created with cmp_asn1_it_oid_new. */
+#define CMPCA_IT_CA_CERTS           17 /* NID_id_it_caCerts */
+#define CMPCA_IT_ROOT_CA_KEY_UPDATE 18 /* NID_id_it_rootCaKeyUpdate */
+#define CMPCA_IT_CERT_REQ_TEMPLATE  19 /* NID_id_it_certReqTemplate */
+#define CMPCA_IT_ROOT_CA_CERT       20
+#define CMPCA_IT_CERT_PROFILE       21
+#define CMPCA_IT_CRL_STATUS_LIST    22
+#define CMPCA_IT_CRLS               23
+/* id-regCtrl (1.3.6.1.5.5.7.5.1) arcs of the certReqTemplate keySpec */
+#define CMPCA_REGCTRL_ALG_ID      11
+#define CMPCA_REGCTRL_RSA_KEY_LEN 12
+
+/* cmp_asn1_oid_is_it returns 1 when `obj` is id-it `arc`, else 0. Compares
+ * the DER content octets, so it works whether or not the OID has a NID. */
+int cmp_asn1_oid_is_it(const ASN1_OBJECT *obj, int arc);
+/* cmp_asn1_it_oid_new / cmp_asn1_regctrl_oid_new return a new object for
+ * id-it `arc` / id-regCtrl `arc` (1..127), free with ASN1_OBJECT_free; NULL
+ * on failure. They do not touch OpenSSL's global OID table. */
+ASN1_OBJECT *cmp_asn1_it_oid_new(int arc);
+ASN1_OBJECT *cmp_asn1_regctrl_oid_new(int arc);
+
+/* CertReqTemplateContent ::= SEQUENCE {
+ *     certTemplate CertTemplate,   -- publicKey MUST NOT be used
+ *     keySpec      Controls OPTIONAL }
+ * Controls ::= SEQUENCE SIZE (1..MAX) OF AttributeTypeAndValue; in keySpec
+ * they are id-regCtrl-algId (AlgIdCtrl) and id-regCtrl-rsaKeyLen
+ * (RsaKeyLenCtrl). */
+typedef struct cmpca_cert_req_template_st {
+    CMPCA_CERT_TEMPLATE *certTemplate;
+    STACK_OF(CMPCA_ATAV) *keySpec; /* OPT */
+} CMPCA_CERT_REQ_TEMPLATE;
+
+/* AlgIdCtrl ::= AlgorithmIdentifier: an X509_ALGOR (id-ecPublicKey with the
+ * namedCurve as parameter, id-Ed25519 without). RsaKeyLenCtrl ::= INTEGER
+ * (1..MAX): an ASN1_INTEGER, the modulus length in bits. Both are carried
+ * as the ATAV value (ASN1_TYPE SEQUENCE resp. INTEGER); the aliases only
+ * name them, use the X509_ALGOR / ASN1_INTEGER functions. */
+typedef X509_ALGOR CMPCA_ALG_ID_CTRL;
+typedef ASN1_INTEGER CMPCA_RSA_KEY_LEN_CTRL;
+
+/* CRLSource ::= CHOICE { dpn [0] DistributionPointName,
+ *                        issuer [1] GeneralNames }  (both EXPLICIT) */
+#define CMPCA_CRLSOURCE_DPN    0
+#define CMPCA_CRLSOURCE_ISSUER 1
+typedef struct cmpca_crl_source_st {
+    int type;
+    union {
+        DIST_POINT_NAME *dpn;  /* [0] */
+        GENERAL_NAMES *issuer; /* [1] */
+    } value;
+} CMPCA_CRL_SOURCE;
+
+/* CRLStatus ::= SEQUENCE { source CRLSource, thisUpdate Time OPTIONAL } */
+typedef struct cmpca_crl_status_st {
+    CMPCA_CRL_SOURCE *source;
+    ASN1_TIME *thisUpdate; /* OPT */
+} CMPCA_CRL_STATUS;
+DEFINE_STACK_OF(CMPCA_CRL_STATUS)
+
+/* CRLStatusListValue ::= SEQUENCE SIZE (1..MAX) OF CRLStatus (id-it 22) */
+typedef STACK_OF(CMPCA_CRL_STATUS) CMPCA_CRL_STATUS_LIST;
+/* CaCertsValue ::= SEQUENCE SIZE (1..MAX) OF CMPCertificate (id-it 17) */
+typedef STACK_OF(X509) CMPCA_CA_CERTS_VALUE;
+/* CRLsValue ::= SEQUENCE SIZE (1..MAX) OF CertificateList (id-it 23) */
+typedef STACK_OF(X509_CRL) CMPCA_CRLS_VALUE;
+
+DECLARE_ASN1_FUNCTIONS(CMPCA_CERT_REQ_TEMPLATE)
+DECLARE_ASN1_FUNCTIONS(CMPCA_CRL_SOURCE)
+DECLARE_ASN1_FUNCTIONS(CMPCA_CRL_STATUS)
+DECLARE_ASN1_FUNCTIONS(CMPCA_CRL_STATUS_LIST)
+DECLARE_ASN1_FUNCTIONS(CMPCA_CA_CERTS_VALUE)
+DECLARE_ASN1_FUNCTIONS(CMPCA_CRLS_VALUE)
+
+/* cmp_asn1_itav_unpack decodes the infoValue `v` as `it` (a SEQUENCE type
+ * of this module or X509): the value must be present, a SEQUENCE, and
+ * decode to its last octet. Returns the new structure (free with the
+ * item's _free) or NULL. */
+void *cmp_asn1_itav_unpack(const ASN1_TYPE *v, const ASN1_ITEM *it);
+/* ==== end of genm/genp value types ===================================== */
+
 #endif

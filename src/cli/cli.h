@@ -59,6 +59,7 @@ int cmd_device(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_crl(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- reporting (common.c) ---- */
 
@@ -156,6 +157,14 @@ char *cli_abspath(const char *path);
 
 /* cli_shell_quote returns `s` quoted for a POSIX shell when needed (new). */
 char *cli_shell_quote(const char *s);
+
+/* ---- CRLs (cmd_crl.c) ---- */
+
+/* cli_crl_publish loads the CA and makes, signs and saves a new CRL
+ * (cfg->crl_name, cfg->crl_validity) over every revoked certificate in
+ * `st`; *out is the new CRL. Prints why and returns CLI_FAIL on failure. */
+int cli_crl_publish(const struct cmpca_config *cfg, struct store *st,
+                    X509_CRL **out);
 
 /* ---- serve --demo (demo.c) ---- */
 

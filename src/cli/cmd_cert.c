@@ -1,14 +1,18 @@
 /*
- * cmd_cert.c: `cmpca cert list|show`, the operator's view of what this CA
- * has issued. The listing comes straight from the store rows (no blobs are
- * loaded), so it stays fast with many certificates; `show` decodes the one
- * stored DER certificate for its extensions and PEM.
+ * cmd_cert.c: `cmpca cert list|show|revoke`, the operator's view of what
+ * this CA has issued. The listing comes straight from the store rows (no
+ * blobs are loaded), so it stays fast with many certificates; `show` decodes
+ * the one stored DER certificate for its extensions and PEM. `revoke`
+ * records the revocation and publishes a new CRL right away, so relying
+ * parties see it on their next fetch rather than after the server's next
+ * scheduled refresh.
  */
 #include "cli/cli.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -18,10 +22,13 @@
 static const char cert_usage[] =
     "usage: cmpca cert [--dir DIR] list\n"
     "       cmpca cert [--dir DIR] show SERIAL\n"
+    "       cmpca cert [--dir DIR] revoke SERIAL [--reason REASON]\n"
     "\n"
-    "  list   one line per certificate: SERIAL, SUBJECT, NOT_AFTER, STATUS\n"
-    "         (tab-separated)\n"
-    "  show   details and PEM of the certificate with serial SERIAL (hex)\n";
+    "  list     one line per certificate: SERIAL, SUBJECT, NOT_AFTER, STATUS\n"
+    "           (tab-separated)\n"
+    "  show     details and PEM of the certificate with serial SERIAL (hex)\n"
+    "  revoke   revoke the certificate with serial SERIAL and publish a new\n"
+    "           CRL\n";
 
 static const char list_usage[] =
     "usage: cmpca cert list [--dir DIR]\n"
@@ -37,6 +44,55 @@ static const char show_usage[] =
     "device, SHA-256 fingerprint, extensions) followed by its PEM. SERIAL is\n"
     "hex, any case, with or without 0x.\n";
 
+static const char revoke_usage[] =
+    "usage: cmpca cert revoke [--dir DIR] SERIAL [--reason REASON]\n"
+    "\n"
+    "Revokes the certificate with serial SERIAL (hex), then makes and saves\n"
+    "a new CRL, which a running server serves from its next request on.\n"
+    "Prints \"revoked SERIAL (REASON)\" on stdout.\n"
+    "\n"
+    "  --reason REASON   RFC 5280 CRLReason, by name or number (default\n"
+    "                    unspecified): unspecified (0), keyCompromise (1),\n"
+    "                    cACompromise (2), affiliationChanged (3),\n"
+    "                    superseded (4), cessationOfOperation (5),\n"
+    "                    certificateHold (6), removeFromCRL (8),\n"
+    "                    privilegeWithdrawn (9), aACompromise (10)\n";
+
+/* RFC 5280 5.3.1 CRLReason names, indexed by code; 7 is not used. */
+static const char *const reason_names[] = {
+    "unspecified",     "keyCompromise",
+    "cACompromise",    "affiliationChanged",
+    "superseded",      "cessationOfOperation",
+    "certificateHold", NULL,
+    "removeFromCRL",   "privilegeWithdrawn",
+    "aACompromise",
+};
+#define NUM_REASONS ((int)(sizeof(reason_names) / sizeof(reason_names[0])))
+
+static const char *reason_name(int reason)
+{
+    if (reason < 0 || reason >= NUM_REASONS || reason_names[reason] == NULL)
+        return "unknown";
+    return reason_names[reason];
+}
+
+/* parse_reason accepts a name (any case) or its number; -1 otherwise. */
+static int parse_reason(const char *arg)
+{
+    char *end = NULL;
+    long n;
+    int i;
+
+    for (i = 0; i < NUM_REASONS; i++)
+        if (reason_names[i] != NULL && strcasecmp(arg, reason_names[i]) == 0)
+            return i;
+    if (arg[0] < '0' || arg[0] > '9')
+        return -1;
+    n = strtol(arg, &end, 10);
+    if (*end != '\0' || n < 0 || n >= NUM_REASONS || reason_names[n] == NULL)
+        return -1;
+    return (int)n;
+}
 
 static const char *status_name(int status)
 {
@@ -155,6 +211,10 @@ static int print_cert(const struct store_cert *c)
     printf("Not before:  %s\n", nb);
     printf("Not after:   %s\n", na);
     printf("Status:      %s\n", status_name(c->status));
+    if (c->revoked_at != 0) {
+        cli_time_str(c->revoked_at, na, sizeof(na));
+        printf("Revoked:     %s (%s)\n", na, reason_name(c->reason));
+    }
     if (c->vendor != NULL || c->device != NULL)
         printf("Device:      %s / %s\n", c->vendor ? c->vendor : "-",
                c->device ? c->device : "-");
@@ -195,11 +255,99 @@ static int cert_show(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* Options of `cert revoke`: SERIAL and --reason in any order. */
+static int parse_revoke(struct cli_ctx *ctx, int argc, char **argv,
+                        const char **serial, int *reason)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"reason", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            ctx->dir = optarg;
+            break;
+        case 'h':
+            return cli_help(revoke_usage);
+        case 'r':
+            if ((*reason = parse_reason(optarg)) < 0)
+                return cli_usage_error("cert revoke", revoke_usage,
+                                       "unknown reason %s", optarg);
+            break;
+        default:
+            return cli_getopt_error("cert revoke", revoke_usage, c, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("cert revoke", revoke_usage, "expected SERIAL");
+    *serial = argv[optind];
+    return -1;
+}
+
+/* Revokes `hex` in `st`; prints why and returns CLI_FAIL when it cannot. */
+static int revoke_one(struct store *st, const char *arg, const char *hex,
+                      int reason, struct store_cert *c)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    int rc;
+
+    rc = store_cert_get(st, hex, c, &err);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail("cert revoke", "no certificate with serial %s", arg);
+    if (rc != 0)
+        return cli_fail("cert revoke", "%s", err.msg);
+    rc = store_cert_revoke(st, c->serial_hex, CERT_REVOKED, reason, time(NULL),
+                           &err);
+    if (rc == STORE_EXISTS)
+        return cli_fail("cert revoke", "certificate %s is already revoked",
+                        c->serial_hex);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail("cert revoke", "no certificate with serial %s", arg);
+    if (rc != 0)
+        return cli_fail("cert revoke", "%s", err.msg);
+    return CLI_OK;
+}
+
+static int cert_revoke(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct cmpca_config *cfg = NULL;
+    struct store_cert c = {0};
+    struct store *st = NULL;
+    X509_CRL *crl = NULL;
+    const char *arg = NULL;
+    char hex[SERIAL_HEX_MAX + 1];
+    int rc, reason = 0;
+
+    if ((rc = parse_revoke(ctx, argc, argv, &arg, &reason)) >= 0)
+        return rc;
+    if (parse_serial(arg, hex, sizeof(hex)) != 0)
+        return cli_fail("cert revoke", "bad serial '%s': expected hex", arg);
+    if (cli_open(ctx->dir, &cfg, &st) != CLI_OK)
+        return CLI_FAIL;
+    if ((rc = revoke_one(st, arg, hex, reason, &c)) == CLI_OK) {
+        printf("revoked %s (%s)\n", c.serial_hex, reason_name(reason));
+        fflush(stdout);
+        /* recorded; a failed CRL is made by the server's next refresh */
+        rc = cli_crl_publish(cfg, st, &crl);
+    }
+    X509_CRL_free(crl);
+    store_cert_clear(&c);
+    store_close(st);
+    config_free(cfg);
+    return rc;
+}
+
 int cmd_cert(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const struct cli_cmd subs[] = {
         {"list", cert_list, NULL},
         {"show", cert_show, NULL},
+        {"revoke", cert_revoke, NULL},
         {NULL, NULL, NULL},
     };
 

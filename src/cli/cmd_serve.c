@@ -5,6 +5,13 @@
  * every worker inherits the mask and only sigtimedwait() here ever sees
  * SIGTERM/SIGINT/SIGHUP: no async-signal-safety puzzles, and a clean shutdown
  * in which requests already in progress are answered.
+ *
+ * The CRL is served from the store, where every publisher (this server on
+ * its timer, `cmpca crl` and `cmpca cert revoke` from the command line)
+ * saves the newest one. The main thread republishes when the current CRL
+ * is crl_refresh old or within crl_refresh of its nextUpdate; the decision
+ * is made from the stored CRL alone, so a CLI revocation (which publishes)
+ * resets the timer and a restart picks up where the last run left off.
  */
 #include "cli/cli.h"
 
@@ -50,17 +57,19 @@ struct server {
     struct ca *ca;
     struct cmp_srv *srv;
     struct transport *tp;
+    pthread_mutex_t crl_lock; /* one CRL publisher of this process at once */
 };
 
 /* transport handler: one CMP request on a worker thread. */
 static int handle(void *arg, const struct transport_req *req,
                   struct transport_rsp *rsp)
 {
+    struct server *s = arg;
     uint8_t *out = NULL;
     size_t out_len = 0;
     int status = 500;
 
-    if (cmp_srv_handle(arg, req->profile, req->operation, req->body,
+    if (cmp_srv_handle(s->srv, req->profile, req->operation, req->body,
                        req->body_len, &out, &out_len, &status) != 0) {
         free(out);
         return -1;
@@ -74,7 +83,96 @@ static int handle(void *arg, const struct transport_req *req,
 
 static int profile_ok(void *arg, const char *profile)
 {
-    return cmp_srv_profile_known(arg, profile);
+    const struct server *s = arg;
+
+    return cmp_srv_profile_known(s->srv, profile);
+}
+
+/* crl_due: the stored CRL `crl` should be replaced at `now`. */
+static int crl_due(const struct cmpca_config *cfg, const struct store_crl *crl,
+                   time_t now)
+{
+    time_t refresh = cfg->crl_refresh > 0 ? cfg->crl_refresh : 1;
+
+    return now - crl->this_update >= refresh ||
+           crl->next_update - now < refresh ||
+           crl->this_update - now > refresh; /* the clock went back */
+}
+
+/* crl_refresh publishes a new CRL when there is none, the current one has
+ * expired, or (with `if_due`) it is due. crl_lock is held throughout, so
+ * the worker threads and the main thread never sign two at once. Returns
+ * 0, or -1 when a needed CRL could not be made. */
+static int crl_refresh(struct server *s, int if_due)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct store_crl cur = {0};
+    X509_CRL *crl = NULL;
+    time_t now = time(NULL);
+    int rc, ret = 0;
+
+    pthread_mutex_lock(&s->crl_lock);
+    rc = store_crl_get(s->st, s->cfg->crl_name, &cur, &err);
+    if (rc != 0 && rc != STORE_NOTFOUND) {
+        log_warn("crl: %s", err.msg);
+        ret = -1;
+    } else if (rc == STORE_NOTFOUND || cur.next_update <= now ||
+               (if_due && crl_due(s->cfg, &cur, now))) {
+        if (ca_crl_publish(s->ca, s->st, s->cfg->crl_name, s->cfg->crl_validity,
+                           &crl, &err) != 0) {
+            log_warn("crl: cannot publish: %s", err.msg);
+            ret = -1;
+        } else {
+            log_info("crl: published %s with %d entries, valid for %d s",
+                     s->cfg->crl_name,
+                     X509_CRL_get_REVOKED(crl) != NULL
+                         ? sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl))
+                         : 0,
+                     s->cfg->crl_validity);
+        }
+    }
+    pthread_mutex_unlock(&s->crl_lock);
+    X509_CRL_free(crl);
+    store_crl_clear(&cur);
+    return ret;
+}
+
+/* transport CRL callback: /crl/<crl_name>.crl, on a worker thread. When
+ * there is no CRL yet, or the timer could not keep it fresh, one is made
+ * now; if that fails an expired CRL is still served (max-age 0): it lists
+ * every revocation up to its thisUpdate, which beats a 500. */
+static int get_crl(void *arg, const char *name, struct transport_rsp *rsp)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct server *s = arg;
+    struct store_crl cur = {0}, fresh = {0};
+    int rc;
+
+    if (strcmp(name, s->cfg->crl_name) != 0) {
+        rsp->status = 404;
+        return 0;
+    }
+    rc = store_crl_get(s->st, name, &cur, &err);
+    if (rc == STORE_NOTFOUND || (rc == 0 && cur.next_update <= time(NULL))) {
+        if (crl_refresh(s, 0) == 0 &&
+            store_crl_get(s->st, name, &fresh, &err) == 0) {
+            store_crl_clear(&cur);
+            cur = fresh; /* cur owns the DER from here */
+            rc = 0;
+        }
+    }
+    if (rc != 0) {
+        if (rc != STORE_NOTFOUND)
+            log_warn("crl: %s", err.msg);
+        store_crl_clear(&cur);
+        return -1;
+    }
+    rsp->status = 200;
+    rsp->body = cur.der; /* the transport frees it */
+    rsp->body_len = cur.der_len;
+    rsp->last_modified = cur.this_update;
+    rsp->expires = cur.next_update;
+    return 0;
 }
 
 static int parse_serve_opts(struct cli_ctx *ctx, struct serve_opts *o, int argc,
@@ -193,7 +291,8 @@ static int server_start(struct server *s)
     to.max_connections = s->cfg->max_connections;
     to.handler = handle;
     to.profile_ok = profile_ok;
-    to.arg = s->srv;
+    to.get_crl = get_crl;
+    to.arg = s;
     if (transport_start(&to, &s->tp, errbuf, sizeof(errbuf)) != 0)
         return cli_fail("serve", "cannot listen on %s: %s", s->cfg->listen,
                         errbuf[0] != '\0' ? errbuf : "unknown error");
@@ -217,11 +316,15 @@ static void make_url(const char *listen, int port, int for_client, char *buf,
                  port);
 }
 
-/* Waits for SIGTERM/SIGINT, doing housekeeping whenever it wakes. */
-static void wait_for_stop(struct cmp_srv *srv, const sigset_t *set)
+/* Waits for SIGTERM/SIGINT, doing housekeeping whenever it wakes: at
+ * least every 30 s, and every crl_refresh seconds when that is shorter. */
+static void wait_for_stop(struct server *s, const sigset_t *set)
 {
     struct timespec ts = {HOUSEKEEPING_SECONDS, 0};
     int sig;
+
+    if (s->cfg->crl_refresh > 0 && s->cfg->crl_refresh < HOUSEKEEPING_SECONDS)
+        ts.tv_sec = s->cfg->crl_refresh;
 
     for (;;) {
         sig = sigtimedwait(set, NULL, &ts);
@@ -234,8 +337,9 @@ static void wait_for_stop(struct cmp_srv *srv, const sigset_t *set)
             log_info("received SIGHUP: nothing to reload");
         else if (sig < 0 && errno != EAGAIN && errno != EINTR)
             log_warn("sigtimedwait: %s", strerror(errno));
-        if (cmp_srv_housekeeping(srv, time(NULL)) != 0)
+        if (cmp_srv_housekeeping(s->srv, time(NULL)) != 0)
             log_warn("housekeeping failed");
+        crl_refresh(s, 1); /* failures are logged; retried next wake */
     }
 }
 
@@ -243,11 +347,25 @@ static void wait_for_stop(struct cmp_srv *srv, const sigset_t *set)
 static int serve_run(const char *dir, const struct serve_opts *o,
                      const sigset_t *set)
 {
-    struct server s = {NULL, NULL, NULL, NULL, NULL};
+    struct server s;
     char url[512];
     int rc = CLI_FAIL;
 
-    if (server_open(dir, o, &s) != CLI_OK || server_start(&s) != CLI_OK)
+    memset(&s, 0, sizeof(s));
+    if ((errno = pthread_mutex_init(&s.crl_lock, NULL)) != 0)
+        return cli_fail("serve", "mutex: %s", strerror(errno));
+    if (server_open(dir, o, &s) != CLI_OK)
+        goto done;
+    if (s.cfg->crl_validity <= s.cfg->crl_refresh)
+        log_warn("crl: crl_validity (%d s) is not above crl_refresh (%d s): "
+                 "every CRL is due at once",
+                 s.cfg->crl_validity, s.cfg->crl_refresh);
+    /* a fresh CRL exists before the first client can ask for one */
+    if (crl_refresh(&s, 1) != 0) {
+        cli_fail("serve", "cannot make the first CRL");
+        goto done;
+    }
+    if (server_start(&s) != CLI_OK)
         goto done;
     make_url(s.cfg->listen, transport_port(s.tp), 0, url, sizeof(url));
     printf("cmpca: listening on %s\n", url);
@@ -260,10 +378,11 @@ static int serve_run(const char *dir, const struct serve_opts *o,
     }
     if (cmp_srv_housekeeping(s.srv, time(NULL)) != 0)
         log_warn("housekeeping failed");
-    wait_for_stop(s.srv, set);
+    wait_for_stop(&s, set);
     rc = CLI_OK;
 done:
     server_close(&s);
+    pthread_mutex_destroy(&s.crl_lock);
     if (rc == CLI_OK)
         fprintf(stderr, "cmpca: stopped\n");
     return rc;

@@ -229,7 +229,7 @@ static int demo_register(struct store *st, X509 *root)
         cli_fail("demo", "vendor %s: %s", DEMO_VENDOR, err.msg);
         goto done;
     }
-    r = store_device_add(st, DEMO_VENDOR, DEMO_SERIAL, &err);
+    r = store_device_add(st, DEMO_VENDOR, DEMO_SERIAL, APPROVAL_AUTO, &err);
     if (r != 0 && r != STORE_EXISTS) {
         cli_fail("demo", "device %s: %s", DEMO_SERIAL, err.msg);
         goto done;

@@ -17,7 +17,8 @@ static const struct cli_cmd commands[] = {
     {"init", cmd_init, "create the operator CA in DIR"},
     {"vendor", cmd_vendor, "add or list vendor root CAs"},
     {"device", cmd_device, "register, import or list devices"},
-    {"cert", cmd_cert, "list or show issued certificates"},
+    {"cert", cmd_cert, "list, show or revoke issued certificates"},
+    {"crl", cmd_crl, "make a new CRL and print or save it"},
     {"ca", cmd_ca, "export the operator CA certificates"},
     {"serve", cmd_serve, "run the CMP server"},
 };

@@ -14,51 +14,8 @@
 #include "cmp/cmp_local.h"
 #include "util/log.h"
 
-static int check_txn(struct cmp_req *rq, const struct store_txn *t,
-                     struct cmpca_err *err)
-{
-    const CMPCA_PKIHEADER *h = rq->msg->header;
-    unsigned char *sender = NULL;
-    int len, same;
-
-    len = i2d_GENERAL_NAME(h->sender, &sender);
-    same = len > 0 && (size_t)len == t->sender_len &&
-           memcmp(sender, t->sender, t->sender_len) == 0;
-    OPENSSL_free(sender);
-    if (!same)
-        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
-                             "certConf from another sender than the request");
-    if (t->state != TXN_WAIT_CONF)
-        return cmpca_err_set(err, FI_CERT_CONFIRMED,
-                             "certificate already confirmed");
-    if (!cmp_octets_eq(h->recipNonce, t->last_nonce, t->last_nonce_len))
-        return cmpca_err_set(err, FI_BAD_RECIPIENT_NONCE,
-                             "recipNonce does not match our senderNonce");
-    return 0;
-}
-
-/* Authenticates with the certificate pinned in the transaction. */
-static int check_protection(struct cmp_req *rq, const struct store_txn *t,
-                            X509 **pinned, struct cmpca_err *err)
-{
-    const unsigned char *p = t->auth_id;
-    unsigned char *der = NULL;
-    int len, same;
-
-    if ((*pinned = d2i_X509(NULL, &p, (long)t->auth_id_len)) == NULL)
-        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "transaction damaged");
-    if (cmp_verify_signature(rq, *pinned, err) != 0)
-        return -1;
-    len = i2d_X509(rq->signer, &der);
-    same = len > 0 && (size_t)len == t->auth_id_len &&
-           memcmp(der, t->auth_id, t->auth_id_len) == 0;
-    OPENSSL_free(der);
-    if (!same)
-        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
-                             "certConf protected with another credential "
-                             "than the request");
-    return 0;
-}
+#define CRL_REASON_UNSPECIFIED 0
+#define CRL_REASON_SUPERSEDED  4
 
 /* certHash: over the DER certificate, with hashAlg (pvno 3) or else the
  * digest of the certificate's signature algorithm (RFC 9810 5.3.18). */
@@ -114,13 +71,19 @@ static int load_cert(struct cmp_req *rq, const char *serial, X509 **out,
 }
 
 static int confirm(struct cmp_req *rq, const struct store_txn *t,
-                   struct cmpca_err *err)
+                   int *accepted, struct cmpca_err *err)
 {
     STACK_OF(CMPCA_CERT_STATUS) *list = rq->msg->body->value.certConf;
     const CMPCA_CERT_STATUS *cs;
     X509 *cert = NULL;
-    int accepted, rc = -1;
+    long st;
+    int rc = -1;
 
+    if (t->state != TXN_WAIT_CONF)
+        return cmpca_err_set(err, FI_CERT_CONFIRMED,
+                             t->state == TXN_DONE
+                                 ? "certificate already confirmed"
+                                 : "nothing to confirm yet");
     if (sk_CMPCA_CERT_STATUS_num(list) != 1)
         return cmpca_err_set(err, FI_BAD_REQUEST,
                              "certConf must hold exactly one CertStatus");
@@ -130,13 +93,12 @@ static int confirm(struct cmp_req *rq, const struct store_txn *t,
     if (load_cert(rq, t->cert_serial, &cert, err) != 0 ||
         check_hash(rq, cs, cert, err) != 0)
         goto done;
-    accepted = cs->statusInfo == NULL ||
-               ASN1_INTEGER_get(cs->statusInfo->status) ==
-                   CMPCA_STATUS_ACCEPTED ||
-               ASN1_INTEGER_get(cs->statusInfo->status) ==
-                   CMPCA_STATUS_GRANTED_WITH_MODS;
+    st = cs->statusInfo != NULL ? ASN1_INTEGER_get(cs->statusInfo->status)
+                                : CMPCA_STATUS_ACCEPTED;
+    *accepted = st == CMPCA_STATUS_ACCEPTED ||
+                st == CMPCA_STATUS_GRANTED_WITH_MODS;
     rc = store_txn_finish(rq->srv->st, t->tid, t->tid_len, t->cert_serial,
-                          accepted ? CERT_CONFIRMED : CERT_REJECTED, err);
+                          *accepted ? CERT_CONFIRMED : CERT_REJECTED, err);
     if (rc == STORE_NOTFOUND) /* a concurrent certConf won, or it expired */
         cmpca_err_set(err, FI_CERT_CONFIRMED, "transaction no longer open");
     if (rc != 0) {
@@ -144,57 +106,74 @@ static int confirm(struct cmp_req *rq, const struct store_txn *t,
         goto done;
     }
     log_info("certConf: certificate %s %s", t->cert_serial,
-             accepted ? "confirmed" : "rejected by the client");
-    rc = 0;
+             *accepted ? "confirmed" : "rejected by the client");
 done:
     X509_free(cert);
     return rc;
 }
 
-/* Device state follows the confirmation; failure here is logged only:
- * the certificate itself is confirmed. */
-static void mark_device(struct cmp_req *rq, const char *serial)
+void cmp_confirmed(struct cmp_srv *srv, const char *serial,
+                   const char *old_serial)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct store_cert c;
+    int rc;
 
     memset(&c, 0, sizeof(c));
-    if (store_cert_get(rq->srv->st, serial, &c, &err) == 0 &&
-        c.status == CERT_CONFIRMED && c.vendor != NULL && c.device != NULL &&
-        store_device_set_state(rq->srv->st, c.vendor, c.device,
-                               DEVICE_ENROLLED, &err) != 0)
+    if (store_cert_get(srv->st, serial, &c, &err) == 0 && c.vendor != NULL &&
+        c.device != NULL &&
+        store_device_set_state(srv->st, c.vendor, c.device, DEVICE_ENROLLED,
+                               &err) != 0)
         log_warn("device state not updated: %s", err.msg);
     store_cert_clear(&c);
+    if (old_serial == NULL)
+        return;
+    /* kur: the replaced certificate goes once the new one is confirmed */
+    rc = store_cert_revoke(srv->st, old_serial, CERT_REVOKED,
+                           CRL_REASON_SUPERSEDED, time(NULL), &err);
+    if (rc == 0) {
+        log_info("certificate %s revoked: superseded by %s", old_serial,
+                 serial);
+        cmp_publish_crl(srv);
+    } else if (rc != STORE_EXISTS) {
+        log_error("certificate %s not revoked after kur: %s", old_serial,
+                  err.msg);
+    }
+}
+
+void cmp_unconfirmed(struct cmp_srv *srv, const char *serial, int status)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    int rc;
+
+    rc = store_cert_revoke(srv->st, serial, status, CRL_REASON_UNSPECIFIED,
+                           time(NULL), &err);
+    if (rc == 0)
+        cmp_publish_crl(srv);
+    else if (rc != STORE_EXISTS)
+        log_error("certificate %s not revoked: %s", serial, err.msg);
 }
 
 CMPCA_PKIMESSAGE *cmp_handle_certconf(struct cmp_req *rq)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
-    const ASN1_OCTET_STRING *tid = rq->msg->header->transactionID;
     struct store_txn t;
     X509 *pinned = NULL;
     CMPCA_PKIMESSAGE *rsp = NULL;
-    int rc;
+    int accepted = 0;
 
-    memset(&t, 0, sizeof(t));
-    rc = store_txn_get(rq->srv->st, ASN1_STRING_get0_data(tid),
-                       (size_t)ASN1_STRING_length(tid), &t, &err);
-    if (rc == STORE_NOTFOUND)
-        cmpca_err_set(&err, FI_BAD_REQUEST, "unknown transactionID");
-    if (rc != 0 || check_protection(rq, &t, &pinned, &err) != 0 ||
-        cmp_check_nonce_fresh(rq, &err) != 0 || check_txn(rq, &t, &err) != 0 ||
-        confirm(rq, &t, &err) != 0) {
+    if (cmp_followup_load(rq, &t, &pinned, &err) != 0 ||
+        confirm(rq, &t, &accepted, &err) != 0) {
         log_info("certConf rejected (%s): %s",
                  cmpca_failinfo_name(err.failinfo), err.msg);
         rsp = cmp_error_new(rq, &err);
         goto done;
     }
-    mark_device(rq, t.cert_serial);
-    if ((rsp = cmp_rsp_new(rq, CMPCA_BODY_PKICONF)) != NULL &&
-        (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL) {
-        CMPCA_PKIMESSAGE_free(rsp);
-        rsp = NULL;
-    }
+    if (accepted)
+        cmp_confirmed(rq->srv, t.cert_serial, t.old_serial);
+    else
+        cmp_unconfirmed(rq->srv, t.cert_serial, CERT_REJECTED);
+    rsp = cmp_pkiconf_new(rq);
 done:
     X509_free(pinned);
     store_txn_clear(&t);

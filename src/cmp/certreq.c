@@ -1,9 +1,11 @@
 /*
- * certreq.c: initial enrollment (ir -> ip), the 3GPP TS 33.310 9.5.4 flow.
- * Order matters: everything that can reject (vendor chain, registry, the
- * template, the POP) runs before the CA signs anything, and the certificate
- * and its transaction are committed to the store together before the ip is
- * built, so a device never holds a certificate the store does not know.
+ * certreq.c: certificate requests, ir/cr/kur (CRMF) and p10cr (PKCS#10).
+ * Everything that can reject runs before the CA signs anything: the form of
+ * the request, who signed it (vendor certificate for an initial enrollment,
+ * operator certificate for renewal and additional certificates, TS 33.310
+ * 9.5), the registry and approval, the kur rules, the proof of possession.
+ * A device in manual approval mode gets "waiting" and its request is kept
+ * in the transaction until an operator decides (poll.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,55 +17,96 @@
 #include "cmp/cmp_local.h"
 #include "util/log.h"
 
-#define ISSUE_ATTEMPTS 3 /* serial collisions at 127 bits: never, in practice */
+static int rep_type(int body_type)
+{
+    switch (body_type) {
+    case CMPCA_BODY_CR:
+    case CMPCA_BODY_P10CR:
+        return CMPCA_BODY_CP;
+    case CMPCA_BODY_KUR:
+        return CMPCA_BODY_KUP;
+    default:
+        return CMPCA_BODY_IP;
+    }
+}
 
-static int get_single_crm(const struct cmp_req *rq, CMPCA_CERT_REQ_MSG **out,
-                          struct cmpca_err *err)
+static int no_ca_request(const STACK_OF(X509_EXTENSION) *exts,
+                         struct cmpca_err *err)
+{
+    BASIC_CONSTRAINTS *bc;
+    int crit = 0, is_ca;
+
+    bc = X509V3_get_d2i(exts, NID_basic_constraints, &crit, NULL);
+    ERR_clear_error();
+    if (bc == NULL && crit == -2)
+        return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
+                             "duplicate basicConstraints requested");
+    is_ca = bc != NULL && bc->ca;
+    BASIC_CONSTRAINTS_free(bc);
+    if (is_ca)
+        return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
+                             "a CA certificate cannot be requested");
+    return 0;
+}
+
+static int parse_crm(const struct cmp_req *rq, struct cmp_certreq *cr,
+                     struct cmpca_err *err)
 {
     STACK_OF(CMPCA_CERT_REQ_MSG) *msgs = rq->msg->body->value.ir;
+    const CMPCA_CERT_TEMPLATE *t;
 
-    *out = NULL;
     if (sk_CMPCA_CERT_REQ_MSG_num(msgs) != 1)
         return cmpca_err_set(err, FI_BAD_REQUEST,
                              "exactly one CertReqMsg is required, got %d",
                              sk_CMPCA_CERT_REQ_MSG_num(msgs));
-    *out = sk_CMPCA_CERT_REQ_MSG_value(msgs, 0);
-    return 0;
-}
-
-static int check_template(const CMPCA_CERT_TEMPLATE *t, EVP_PKEY **out_key,
-                          struct cmpca_err *err)
-{
-    BASIC_CONSTRAINTS *bc;
-    int crit = 0;
-
-    *out_key = NULL;
+    cr->crm = sk_CMPCA_CERT_REQ_MSG_value(msgs, 0);
+    if (ASN1_INTEGER_get(cr->crm->certReq->certReqId) != 0)
+        return cmpca_err_set(err, FI_BAD_REQUEST, "certReqId must be 0");
+    t = cr->crm->certReq->certTemplate;
+    cr->req_id = 0;
+    cr->subject = t->subject;
+    cr->exts = t->extensions;
+    cr->validity = t->validity;
     if (t->publicKey == NULL)
         return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
                              "template has no publicKey");
-    if ((*out_key = X509_PUBKEY_get(t->publicKey)) == NULL)
+    if ((cr->key = X509_PUBKEY_get(t->publicKey)) == NULL)
         return cmpca_err_ossl(err, FI_BAD_CERT_TEMPLATE,
                               "template publicKey unusable");
-    if (policy_check_public_key(*out_key, err) != 0)
-        return -1;
-    bc = X509V3_get_d2i(t->extensions, NID_basic_constraints, &crit, NULL);
-    if (bc == NULL && crit == -2)
-        return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
-                             "duplicate basicConstraints in template");
-    if (bc != NULL && bc->ca) {
-        BASIC_CONSTRAINTS_free(bc);
-        return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
-                             "a CA certificate cannot be requested");
-    }
-    BASIC_CONSTRAINTS_free(bc);
-    ERR_clear_error();
     return 0;
 }
 
-static int verify_pop(const CMPCA_CERT_REQ_MSG *crm, EVP_PKEY *key,
-                      struct cmpca_err *err)
+/* p10cr: the CSR's own signature is the proof of possession (RFC 9483
+ * 4.1.4), so it is checked here. */
+static int parse_p10(const struct cmp_req *rq, struct cmp_certreq *cr,
+                     struct cmpca_err *err)
 {
-    const CMPCA_POPO *popo = crm->popo;
+    X509_REQ *csr = rq->msg->body->value.p10cr;
+    const X509_ALGOR *alg = NULL;
+    int ok;
+
+    cr->req_id = -1;
+    if (csr == NULL || (cr->key = X509_REQ_get_pubkey(csr)) == NULL)
+        return cmpca_err_ossl(err, FI_BAD_CERT_TEMPLATE,
+                              "PKCS#10 request without a usable key");
+    X509_REQ_get0_signature(csr, NULL, &alg);
+    if (policy_check_sig_alg(alg, err) != 0)
+        return -1;
+    ok = X509_REQ_verify(csr, cr->key);
+    ERR_clear_error();
+    if (ok <= 0)
+        return cmpca_err_set(err, FI_BAD_POP,
+                             "PKCS#10 signature does not verify");
+    cr->subject = X509_REQ_get_subject_name(csr);
+    cr->owned_exts = X509_REQ_get_extensions(csr);
+    ERR_clear_error();
+    cr->exts = cr->owned_exts;
+    return 0;
+}
+
+static int verify_pop(const struct cmp_certreq *cr, struct cmpca_err *err)
+{
+    const CMPCA_POPO *popo = cr->crm->popo;
     const CMPCA_POPOSIGNINGKEY *sk;
     int ok;
 
@@ -84,16 +127,16 @@ static int verify_pop(const CMPCA_CERT_REQ_MSG *crm, EVP_PKEY *key,
         /* RFC 4211 4.1: the signature covers poposkInput, whose key must
          * be the one being certified */
         if (X509_PUBKEY_eq(sk->poposkInput->publicKey,
-                           crm->certReq->certTemplate->publicKey) != 1)
+                           cr->crm->certReq->certTemplate->publicKey) != 1)
             return cmpca_err_set(err, FI_BAD_POP,
                                  "poposkInput names another key");
         ok = ASN1_item_verify(ASN1_ITEM_rptr(CMPCA_POPOSK_INPUT),
                               sk->algorithmIdentifier, sk->signature,
-                              sk->poposkInput, key);
+                              sk->poposkInput, cr->key);
     } else {
         ok = ASN1_item_verify(ASN1_ITEM_rptr(CMPCA_CERT_REQUEST),
                               sk->algorithmIdentifier, sk->signature,
-                              crm->certReq, key);
+                              cr->crm->certReq, cr->key);
     }
     ERR_clear_error();
     if (ok <= 0)
@@ -101,110 +144,6 @@ static int verify_pop(const CMPCA_CERT_REQ_MSG *crm, EVP_PKEY *key,
                              "POP signature does not verify with the "
                              "requested key");
     return 0;
-}
-
-static time_t time_of(const ASN1_TIME *t)
-{
-    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-    int days = 0, secs = 0;
-
-    if (epoch == NULL || !ASN1_TIME_diff(&days, &secs, epoch, t))
-        days = secs = 0;
-    ASN1_TIME_free(epoch);
-    return (time_t)days * 86400 + secs;
-}
-
-/* Fills the store rows for `cert` issued in this request. Strings and DER in
- * the rows are new (freed by rows_clear) or borrowed from rq. */
-static int rows_for(const struct cmp_req *rq, X509 *cert, long cert_req_id,
-                    struct store_cert *c, struct store_txn *t)
-{
-    const CMPCA_PKIHEADER *h = rq->msg->header;
-    unsigned char *der = NULL, *sender = NULL, *signer = NULL;
-    int der_len, sender_len, signer_len;
-
-    memset(c, 0, sizeof(*c));
-    memset(t, 0, sizeof(*t));
-    der_len = i2d_X509(cert, &der);
-    sender_len = i2d_GENERAL_NAME(h->sender, &sender);
-    signer_len = i2d_X509(rq->signer, &signer);
-    c->der = der;
-    t->sender = sender;
-    t->auth_id = signer; /* the protecting certificate itself, pinned */
-    c->serial_hex = ca_serial_hex(X509_get0_serialNumber(cert));
-    c->subject = cmp_name_text(X509_get_subject_name(cert));
-    c->issuer = cmp_name_text(X509_get_issuer_name(cert));
-    if (der_len <= 0 || sender_len <= 0 || signer_len <= 0 ||
-        c->serial_hex == NULL || c->subject == NULL || c->issuer == NULL)
-        return -1;
-    c->der_len = (size_t)der_len;
-    c->not_before = time_of(X509_get0_notBefore(cert));
-    c->not_after = time_of(X509_get0_notAfter(cert));
-    c->vendor = (char *)rq->dev.vendor;
-    c->device = (char *)rq->dev.serial;
-    c->status = rq->implicit_confirm ? CERT_CONFIRMED : CERT_ISSUED;
-    c->created = rq->now;
-    t->tid = (uint8_t *)ASN1_STRING_get0_data(h->transactionID);
-    t->tid_len = (size_t)ASN1_STRING_length(h->transactionID);
-    t->state = rq->implicit_confirm ? TXN_DONE : TXN_WAIT_CONF;
-    t->body_type = rq->body_type;
-    t->sender_len = (size_t)sender_len;
-    t->auth_id_len = (size_t)signer_len;
-    t->last_nonce = (uint8_t *)rq->nonce;
-    t->last_nonce_len = sizeof(rq->nonce);
-    t->cert_serial = c->serial_hex;
-    t->cert_req_id = cert_req_id;
-    t->pvno = rq->pvno;
-    t->expires = rq->now + rq->srv->cfg->txn_expiry;
-    return 0;
-}
-
-static void rows_clear(struct store_cert *c, struct store_txn *t)
-{
-    OPENSSL_free(c->der);
-    free(c->serial_hex); /* ca_serial_hex uses malloc */
-    OPENSSL_free(c->subject);
-    OPENSSL_free(c->issuer);
-    OPENSSL_free(t->sender);
-    OPENSSL_free(t->auth_id);
-}
-
-/* Signs and records the certificate; retries on a serial collision. */
-static int issue_and_store(struct cmp_req *rq, const struct ca_issue_req *ir,
-                           long cert_req_id, X509 **out,
-                           struct cmpca_err *err)
-{
-    struct store_cert c;
-    struct store_txn t;
-    X509 *cert = NULL;
-    int attempt, rc = -1, in_use = 0;
-
-    *out = NULL;
-    for (attempt = 0; attempt < ISSUE_ATTEMPTS; attempt++) {
-        if (ca_issue(rq->srv->ca, ir, &cert, err) != 0)
-            return -1;
-        if (rows_for(rq, cert, cert_req_id, &c, &t) != 0) {
-            rows_clear(&c, &t);
-            X509_free(cert);
-            return cmpca_err_ossl(err, FI_SYSTEM_FAILURE,
-                                  "cannot encode certificate");
-        }
-        rc = store_issue(rq->srv->st, &c, &t, &in_use, err);
-        rows_clear(&c, &t);
-        if (rc == 0) {
-            *out = cert;
-            return 0;
-        }
-        X509_free(cert);
-        cert = NULL;
-        if (rc != STORE_EXISTS)
-            return -1;
-        if (in_use)
-            return cmpca_err_set(err, FI_TRANSACTION_ID_IN_USE,
-                                 "transactionID is in use");
-        log_warn("serial collision, drawing a new serial");
-    }
-    return cmpca_err_set(err, FI_SYSTEM_FAILURE, "no free serial number");
 }
 
 /* SPEC check 3: a first message may not reuse an open transaction. Checked
@@ -222,7 +161,7 @@ static int check_tid_free(struct cmp_req *rq, struct cmpca_err *err)
         return 0;
     if (rc != 0)
         return -1;
-    open = t.state == TXN_WAIT_CONF;
+    open = t.state == TXN_WAIT_CONF || t.state == TXN_WAITING;
     store_txn_clear(&t);
     if (open)
         return cmpca_err_set(err, FI_TRANSACTION_ID_IN_USE,
@@ -230,84 +169,249 @@ static int check_tid_free(struct cmp_req *rq, struct cmpca_err *err)
     return 0;
 }
 
-/* The checks and the issuance; on success *out_cert and *out_status. */
-static int enroll(struct cmp_req *rq, const CMPCA_CERT_REQ_MSG *crm,
-                  X509 **out_cert, int *out_status, struct cmpca_err *err)
+/* kur (RFC 9483 4.1.3): oldCertID, when present, names the signer; a new
+ * key unless the profile allows reuse. */
+static int check_kur(const struct cmp_req *rq, const struct cmp_certreq *cr,
+                     struct cmpca_err *err)
 {
-    const struct cmpca_config *cfg = rq->srv->cfg;
-    const CMPCA_CERT_TEMPLATE *tmpl = crm->certReq->certTemplate;
-    struct ca_issue_req ir;
-    EVP_PKEY *key = NULL;
-    X509_NAME *subject = NULL;
-    int modified = 0, rc = -1;
+    const STACK_OF(CMPCA_ATAV) *ctrls = cr->crm->certReq->controls;
+    const CMPCA_ATAV *a;
+    CMPCA_CERT_ID *id = NULL;
+    const unsigned char *p;
+    int i, ok;
 
-    if (check_tid_free(rq, err) != 0 ||
-        policy_vendor_authenticate(rq->srv->st, rq->signer,
-                                   rq->msg->extraCerts, rq->now, &rq->dev,
-                                   err) != 0 ||
-        policy_device_may_enroll(rq->srv->st, cfg, &rq->dev, err) != 0)
-        goto done;
-    if (check_template(tmpl, &key, err) != 0 || verify_pop(crm, key, err) != 0)
-        goto done;
-    if (policy_subject(cfg, &rq->dev, tmpl->subject, &subject, &modified,
-                       err) != 0)
-        goto done;
-    rq->implicit_confirm =
-        cfg->implicit_confirm && cmp_header_asks_implicit_confirm(rq);
-    memset(&ir, 0, sizeof(ir));
-    ir.subject = subject;
-    ir.pubkey = key;
-    ir.validity_days = cfg->validity_days;
-    ir.eku_nids = cfg->eku_nids;
-    ir.num_eku = cfg->num_eku;
-    if (issue_and_store(rq, &ir, 0, out_cert, err) != 0)
-        goto done;
-    *out_status = modified ? CMPCA_STATUS_GRANTED_WITH_MODS
-                           : CMPCA_STATUS_ACCEPTED;
-    if (rq->implicit_confirm &&
-        store_device_set_state(rq->srv->st, rq->dev.vendor, rq->dev.serial,
-                               DEVICE_ENROLLED, err) != 0)
-        log_warn("device %s/%s: state not updated: %s", rq->dev.vendor,
-                 rq->dev.serial, err->msg);
-    rc = 0;
-done:
-    EVP_PKEY_free(key);
-    X509_NAME_free(subject);
-    return rc;
+    for (i = 0; i < sk_CMPCA_ATAV_num(ctrls); i++) {
+        a = sk_CMPCA_ATAV_value(ctrls, i);
+        if (OBJ_obj2nid(a->type) != NID_id_regCtrl_oldCertID)
+            continue;
+        if (a->value == NULL || a->value->type != V_ASN1_SEQUENCE)
+            return cmpca_err_set(err, FI_BAD_DATA_FORMAT, "bad oldCertID");
+        p = a->value->value.sequence->data;
+        id = d2i_CMPCA_CERT_ID(NULL, &p, a->value->value.sequence->length);
+        ok = id != NULL && id->issuer->type == GEN_DIRNAME &&
+             X509_NAME_cmp(id->issuer->d.directoryName,
+                           X509_get_issuer_name(rq->signer)) == 0 &&
+             ASN1_INTEGER_cmp(id->serialNumber,
+                              X509_get0_serialNumber(rq->signer)) == 0;
+        CMPCA_CERT_ID_free(id);
+        ERR_clear_error();
+        if (!ok)
+            return cmpca_err_set(err, FI_BAD_CERT_ID,
+                                 "oldCertID does not name the signer");
+    }
+    if (EVP_PKEY_eq(cr->key, X509_get0_pubkey(rq->signer)) == 1 &&
+        (rq->profile == NULL || !rq->profile->kur_key_reuse))
+        return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
+                             "kur must certify a new key");
+    return 0;
 }
 
-CMPCA_PKIMESSAGE *cmp_handle_ir(struct cmp_req *rq)
+/* Who signed decides what the request may be (see the file comment). */
+static int authenticate(struct cmp_req *rq, struct cmp_certreq *cr,
+                        int *needs_approval, struct cmpca_err *err)
+{
+    struct store_cert row;
+    int ours = cmp_signer_is_ours(rq), vendor;
+
+    *needs_approval = 0;
+    if (rq->body_type == CMPCA_BODY_IR && ours &&
+        (rq->profile == NULL || !rq->profile->renewal_by_ir))
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "renewal by ir is not allowed here; use kur");
+    vendor = !ours && (rq->body_type == CMPCA_BODY_IR ||
+                       rq->body_type == CMPCA_BODY_P10CR);
+    if (vendor)
+        return policy_vendor_authenticate(rq->srv->st, rq->signer,
+                                          rq->msg->extraCerts, rq->now,
+                                          &rq->dev, err) != 0 ||
+                       policy_device_may_enroll(rq->srv->st, rq->srv->cfg,
+                                                &rq->dev, needs_approval,
+                                                err) != 0
+                   ? -1
+                   : 0;
+    if (cmp_auth_operator(rq, &row, err) != 0)
+        return -1;
+    cr->renewal = 1;
+    if (rq->body_type == CMPCA_BODY_KUR &&
+        (cr->old_serial = strdup(row.serial_hex)) == NULL) {
+        store_cert_clear(&row);
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "out of memory");
+    }
+    store_cert_clear(&row);
+    return 0;
+}
+
+/* All checks up to the issuance. */
+static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
+                 int *needs_approval, struct cmpca_err *err)
+{
+    if (rq->profile == NULL)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "no profile");
+    if (authenticate(rq, cr, needs_approval, err) != 0 ||
+        no_ca_request(cr->exts, err) != 0 ||
+        policy_check_profile_key(rq->profile, cr->key, err) != 0)
+        return -1;
+    if (rq->body_type == CMPCA_BODY_KUR && check_kur(rq, cr, err) != 0)
+        return -1;
+    if (cr->crm != NULL && verify_pop(cr, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* Manual approval: keep the request and answer "waiting" (RFC 9483 4.4). */
+static CMPCA_PKIMESSAGE *hold(struct cmp_req *rq, const struct cmp_certreq *cr)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
-    CMPCA_CERT_REQ_MSG *crm = NULL;
-    CMPCA_PKIMESSAGE *rsp = NULL;
-    STACK_OF(X509) *ca_pubs = NULL;
-    X509 *cert = NULL;
-    long req_id = -1;
-    int status = CMPCA_STATUS_REJECTION;
+    const CMPCA_PKIHEADER *h = rq->msg->header;
+    struct store_txn t;
+    unsigned char *req = NULL, *sender = NULL, *signer = NULL;
+    int req_len, sender_len, signer_len, rc = -1;
 
-    if (get_single_crm(rq, &crm, &err) != 0)
-        return cmp_error_new(rq, &err);
-    req_id = ASN1_INTEGER_get(crm->certReq->certReqId);
-    if (req_id != 0) {
-        cmpca_err_set(&err, FI_BAD_REQUEST, "certReqId must be 0");
-        return cmp_error_new(rq, &err);
+    memset(&t, 0, sizeof(t));
+    req_len = i2d_CMPCA_PKIMESSAGE(rq->msg, &req);
+    sender_len = i2d_GENERAL_NAME(h->sender, &sender);
+    signer_len = i2d_X509(rq->signer, &signer);
+    if (req_len > 0 && sender_len > 0 && signer_len > 0) {
+        t.tid = (uint8_t *)ASN1_STRING_get0_data(h->transactionID);
+        t.tid_len = (size_t)ASN1_STRING_length(h->transactionID);
+        t.state = TXN_WAITING;
+        t.body_type = rq->body_type;
+        t.sender = sender;
+        t.sender_len = (size_t)sender_len;
+        t.auth_id = signer;
+        t.auth_id_len = (size_t)signer_len;
+        t.last_nonce = rq->nonce;
+        t.last_nonce_len = sizeof(rq->nonce);
+        t.cert_req_id = cr->req_id;
+        t.pvno = rq->pvno;
+        t.expires = rq->now + rq->srv->cfg->approval_wait;
+        t.request = req;
+        t.request_len = (size_t)req_len;
+        t.profile = rq->profile != NULL ? rq->profile->name : NULL;
+        rc = store_txn_create(rq->srv->st, &t, &err);
     }
-    if (enroll(rq, crm, &cert, &status, &err) != 0) {
-        log_info("ir rejected (%s): %s", cmpca_failinfo_name(err.failinfo),
-                 err.msg);
-        rq->implicit_confirm = 0;
-        return cmp_certrep_new(rq, CMPCA_BODY_IP, req_id, status, NULL, NULL,
-                               &err);
+    OPENSSL_free(req);
+    OPENSSL_free(sender);
+    OPENSSL_free(signer);
+    if (rc == STORE_EXISTS)
+        cmpca_err_set(&err, FI_TRANSACTION_ID_IN_USE,
+                      "transactionID is in use");
+    if (rc != 0)
+        return cmp_certrep_new(rq, rep_type(rq->body_type), cr->req_id,
+                               CMPCA_STATUS_REJECTION, NULL, NULL, &err);
+    log_info("%s from %s/%s held for manual approval",
+             cmp_asn1_body_name(rq->body_type), rq->dev.vendor,
+             rq->dev.serial);
+    return cmp_certrep_new(rq, rep_type(rq->body_type), cr->req_id,
+                           CMPCA_STATUS_WAITING, NULL, NULL, NULL);
+}
+
+/* The positive answer; the operator root goes in caPubs of an ip only
+ * (TS 33.310 9.5.4.3; RFC 9483: no caPubs in cp and kup). */
+static CMPCA_PKIMESSAGE *granted(struct cmp_req *rq, int type, long req_id,
+                                 int status, X509 *cert)
+{
+    STACK_OF(X509) *ca_pubs = NULL;
+    CMPCA_PKIMESSAGE *rsp = NULL;
+
+    if (type == CMPCA_BODY_IP &&
+        ((ca_pubs = sk_X509_new_null()) == NULL ||
+         !sk_X509_push(ca_pubs, ca_get0_root(rq->srv->ca)))) {
+        sk_X509_free(ca_pubs);
+        return NULL;
     }
-    log_info("ir: issued to %s/%s%s", rq->dev.vendor, rq->dev.serial,
-             rq->implicit_confirm ? " (implicitConfirm)" : "");
-    /* 3GPP TS 33.310 9.5.4.3: the operator root goes in caPubs */
-    if ((ca_pubs = sk_X509_new_null()) != NULL &&
-        sk_X509_push(ca_pubs, ca_get0_root(rq->srv->ca)))
-        rsp = cmp_certrep_new(rq, CMPCA_BODY_IP, req_id, status, cert, ca_pubs,
-                              &err);
+    rsp = cmp_certrep_new(rq, type, req_id, status, cert, ca_pubs, NULL);
     sk_X509_free(ca_pubs);
+    return rsp;
+}
+
+static CMPCA_PKIMESSAGE *rejected(struct cmp_req *rq, int type, long req_id,
+                                  const struct cmpca_err *err)
+{
+    log_info("%s rejected (%s): %s", cmp_asn1_body_name(rq->body_type),
+             cmpca_failinfo_name(err->failinfo), err->msg);
+    return cmp_certrep_new(rq, type, req_id, CMPCA_STATUS_REJECTION, NULL,
+                           NULL, err);
+}
+
+CMPCA_PKIMESSAGE *cmp_handle_certreq(struct cmp_req *rq)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct cmp_certreq cr;
+    CMPCA_PKIMESSAGE *rsp = NULL;
+    X509 *cert = NULL;
+    int type = rep_type(rq->body_type), status, needs_approval = 0, rc;
+
+    memset(&cr, 0, sizeof(cr));
+    rc = rq->body_type == CMPCA_BODY_P10CR ? parse_p10(rq, &cr, &err)
+                                           : parse_crm(rq, &cr, &err);
+    if (rc != 0 && rq->body_type != CMPCA_BODY_P10CR && cr.crm == NULL) {
+        rsp = cmp_error_new(rq, &err); /* no single request to answer */
+        goto done;
+    }
+    if (rc == 0)
+        rc = check_tid_free(rq, &err);
+    if (rc == 0)
+        rc = admit(rq, &cr, &needs_approval, &err);
+    if (rc == 0 && needs_approval) {
+        rsp = hold(rq, &cr);
+        goto done;
+    }
+    if (rc == 0)
+        rc = cmp_issue(rq, &cr, &cert, &status, &err);
+    if (rc != 0) {
+        rsp = rejected(rq, type, cr.req_id, &err);
+        goto done;
+    }
+    log_info("%s: issued to %s/%s%s", cmp_asn1_body_name(rq->body_type),
+             rq->dev.vendor, rq->dev.serial,
+             rq->implicit_confirm ? " (implicitConfirm)" : "");
+    rsp = granted(rq, type, cr.req_id, status, cert);
+done:
     X509_free(cert);
+    cmp_certreq_clear(&cr);
+    return rsp;
+}
+
+CMPCA_PKIMESSAGE *cmp_certreq_release(struct cmp_req *rq,
+                                      const CMPCA_PKIMESSAGE *stored,
+                                      int *outcome)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct cmp_req orig = *rq; /* the held request, answered in rq's name */
+    struct cmp_certreq cr;
+    CMPCA_PKIMESSAGE *rsp = NULL;
+    X509 *cert = NULL;
+    int type, status, needs_approval = 0, rc;
+
+    orig.msg = stored;
+    orig.body_type = stored->body->type;
+    type = rep_type(orig.body_type);
+    memset(&cr, 0, sizeof(cr));
+    rc = orig.body_type == CMPCA_BODY_P10CR ? parse_p10(&orig, &cr, &err)
+                                            : parse_crm(&orig, &cr, &err);
+    if (rc == 0)
+        rc = admit(&orig, &cr, &needs_approval, &err);
+    if (rc == 0 && needs_approval) {
+        *outcome = CMP_RELEASE_WAITING;
+        goto done;
+    }
+    if (rc == 0)
+        rc = cmp_issue(&orig, &cr, &cert, &status, &err);
+    rq->implicit_confirm = orig.implicit_confirm;
+    rq->dev = orig.dev;
+    if (rc != 0) {
+        *outcome = CMP_RELEASE_REJECTED;
+        rsp = rejected(rq, type, cr.req_id, &err); /* answers the pollReq */
+        goto done;
+    }
+    *outcome = CMP_RELEASE_ISSUED;
+    log_info("%s: approved and issued to %s/%s",
+             cmp_asn1_body_name(orig.body_type), orig.dev.vendor,
+             orig.dev.serial);
+    rsp = granted(rq, type, cr.req_id, status, cert);
+done:
+    X509_free(cert);
+    cmp_certreq_clear(&cr);
     return rsp;
 }

@@ -46,6 +46,39 @@ struct cmp_req {
     struct policy_device dev;     /* set once a vendor chain is verified */
 };
 
+/* What a certificate request (ir, cr, kur, p10cr) asks for, taken from its
+ * CertReqMsg or PKCS#10 request. Pointers are borrowed from the message
+ * except those marked owned. */
+struct cmp_certreq {
+    long req_id;                /* certReqId: 0, or -1 for p10cr */
+    EVP_PKEY *key;              /* owned: the key to certify */
+    const X509_NAME *subject;   /* requested subject, may be NULL */
+    const STACK_OF(X509_EXTENSION) *exts;   /* requested extensions */
+    STACK_OF(X509_EXTENSION) *owned_exts;   /* owned (p10cr) */
+    const CMPCA_OPTIONAL_VALIDITY *validity; /* may be NULL */
+    const CMPCA_CERT_REQ_MSG *crm;          /* NULL for p10cr */
+    int renewal;                /* signed with an operator certificate:
+                                   the new certificate keeps its subject */
+    char *old_serial;           /* owned: kur, the certificate it replaces */
+};
+
+/* issue.c: decides what to issue for `cr` under the request's profile,
+ * signs it and commits it with its transaction. *out_status is accepted or
+ * grantedWithMods. Rejections fill err (badCertTemplate...). */
+int cmp_issue(struct cmp_req *rq, const struct cmp_certreq *cr,
+              X509 **out_cert, int *out_status, struct cmpca_err *err);
+/* issue.c: releases what cmp_certreq_* filled. */
+void cmp_certreq_clear(struct cmp_certreq *cr);
+/* certconf.c: what follows a confirmation (certConf or implicitConfirm):
+ * the device becomes enrolled and a replaced certificate (kur) is revoked
+ * as superseded. Failures are logged. */
+void cmp_confirmed(struct cmp_srv *srv, const char *serial,
+                   const char *old_serial);
+/* certconf.c: a certificate the client refused or never confirmed is
+ * revoked with status `status` (CERT_REJECTED or CERT_REVOKED) and the CRL
+ * regenerated. Failures are logged. */
+void cmp_unconfirmed(struct cmp_srv *srv, const char *serial, int status);
+
 /* header.c: checks 2-6 of SPEC.md on the request header. */
 int cmp_check_header(struct cmp_req *rq, struct cmpca_err *err);
 /* header.c: did the client ask for implicitConfirm in generalInfo? */
@@ -62,6 +95,31 @@ int cmp_verify_signature(struct cmp_req *rq, X509 *pinned,
 /* protect.c: signs `rsp` with the CA key and sets its extraCerts. */
 int cmp_protect(const struct cmp_req *rq, CMPCA_PKIMESSAGE *rsp);
 
+/* protect.c: is the request MAC-protected (PasswordBasedMac, PBMAC1)? */
+int cmp_protection_is_mac(const CMPCA_PKIMESSAGE *msg);
+/* protect.c: verifies a follow-up message (certConf, pollReq, error) with
+ * the certificate pinned in its transaction; *pinned is new. Fails with
+ * notAuthorized when another credential protected it. */
+int cmp_verify_pinned(struct cmp_req *rq, const struct store_txn *t,
+                      X509 **pinned, struct cmpca_err *err);
+
+/* followup.c: loads the transaction a certConf/pollReq/error continues
+ * and applies the follow-up rules (pinned credential, fresh nonce, same
+ * sender, recipNonce). *t is filled (store_txn_clear) and *pinned new, also
+ * on failure. */
+int cmp_followup_load(struct cmp_req *rq, struct store_txn *t, X509 **pinned,
+                      struct cmpca_err *err);
+
+/* auth.c: was the protecting certificate issued by this CA? */
+int cmp_signer_is_ours(const struct cmp_req *rq);
+/* auth.c: the signer is a confirmed, unrevoked, valid operator certificate
+ * of this CA (notAuthorized / certRevoked / signerNotTrusted). Fills *row
+ * (clear with store_cert_clear) and rq->dev from it. */
+int cmp_auth_operator(struct cmp_req *rq, struct store_cert *row,
+                      struct cmpca_err *err);
+/* auth.c: operator certificate, or else a vendor certificate (rq->dev). */
+int cmp_auth_any(struct cmp_req *rq, struct cmpca_err *err);
+
 /* respond.c: a new response with the header filled from the request. */
 CMPCA_PKIMESSAGE *cmp_rsp_new(struct cmp_req *rq, int body_type);
 /* respond.c: PKIStatusInfo with status, optional failInfo bit (-1 none) and
@@ -72,17 +130,39 @@ CMPCA_PKISTATUSINFO *cmp_statusinfo_new(int status, int failinfo,
  * protects it). */
 CMPCA_PKIMESSAGE *cmp_error_new(struct cmp_req *rq,
                                 const struct cmpca_err *err);
-/* respond.c: ip/cp/kup. `cert` may be NULL for a rejection, then `err`
- * gives the reason; status is accepted or grantedWithMods when `cert` is
- * set. set1 semantics for cert and ca_pubs. */
+/* respond.c: ip/cp/kup. With `cert`, status is accepted or
+ * grantedWithMods; without, `err` gives the reason of a rejection, or, when
+ * `err` is NULL, `status` stands alone (waiting). set1 semantics for cert
+ * and ca_pubs. */
 CMPCA_PKIMESSAGE *cmp_certrep_new(struct cmp_req *rq, int body_type,
                                   long cert_req_id, int status, X509 *cert,
                                   STACK_OF(X509) *ca_pubs,
                                   const struct cmpca_err *err);
 
-/* certreq.c: ir handler. Returns the response (never NULL unless out of
- * memory), unprotected. */
-CMPCA_PKIMESSAGE *cmp_handle_ir(struct cmp_req *rq);
+/* respond.c: pkiConf. */
+CMPCA_PKIMESSAGE *cmp_pkiconf_new(struct cmp_req *rq);
+
+/* certreq.c: ir, cr, kur and p10cr. Returns the response (never NULL
+ * unless out of memory), unprotected. */
+CMPCA_PKIMESSAGE *cmp_handle_certreq(struct cmp_req *rq);
+/* certreq.c: answers pollReq `rq` for the request `stored`, held for
+ * approval: still held (*outcome CMP_RELEASE_WAITING, returns NULL), or
+ * issued (CMP_RELEASE_ISSUED) or refused (CMP_RELEASE_REJECTED) with its
+ * ip/cp/kup. The checks of the held request run again, so a device or
+ * vendor removed meanwhile is refused. */
+#define CMP_RELEASE_WAITING  0
+#define CMP_RELEASE_ISSUED   1
+#define CMP_RELEASE_REJECTED 2
+CMPCA_PKIMESSAGE *cmp_certreq_release(struct cmp_req *rq,
+                                      const CMPCA_PKIMESSAGE *stored,
+                                      int *outcome);
+/* revoke.c: rr -> rp. */
+CMPCA_PKIMESSAGE *cmp_handle_rr(struct cmp_req *rq);
+/* poll.c: pollReq -> pollRep or the delayed answer; error -> pkiConf. */
+CMPCA_PKIMESSAGE *cmp_handle_pollreq(struct cmp_req *rq);
+CMPCA_PKIMESSAGE *cmp_handle_client_error(struct cmp_req *rq);
+/* server.c: regenerates the CRL after a revocation; failures are logged. */
+void cmp_publish_crl(struct cmp_srv *srv);
 /* certconf.c: certConf handler. */
 CMPCA_PKIMESSAGE *cmp_handle_certconf(struct cmp_req *rq);
 /* genm.c: genm -> genp (RFC 9483 4.3: caCerts, rootCaKeyUpdate,

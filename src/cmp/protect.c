@@ -126,3 +126,40 @@ int cmp_protect(const struct cmp_req *rq, CMPCA_PKIMESSAGE *rsp)
             return -1;
     return 0;
 }
+
+int cmp_protection_is_mac(const CMPCA_PKIMESSAGE *msg)
+{
+    const ASN1_OBJECT *obj = NULL;
+    int nid;
+
+    if (msg->header->protectionAlg == NULL)
+        return 0;
+    X509_ALGOR_get0(&obj, NULL, NULL, msg->header->protectionAlg);
+    nid = OBJ_obj2nid(obj);
+    return nid == NID_id_PasswordBasedMAC || nid == NID_pbmac1 ||
+           nid == NID_id_DHBasedMac;
+}
+
+int cmp_verify_pinned(struct cmp_req *rq, const struct store_txn *t,
+                      X509 **pinned, struct cmpca_err *err)
+{
+    const unsigned char *p = t->auth_id;
+    unsigned char *der = NULL;
+    int len, same;
+
+    *pinned = NULL;
+    if (p == NULL || (*pinned = d2i_X509(NULL, &p, (long)t->auth_id_len)) ==
+                         NULL)
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "transaction damaged");
+    if (cmp_verify_signature(rq, *pinned, err) != 0)
+        return -1;
+    len = i2d_X509(rq->signer, &der);
+    same = len > 0 && (size_t)len == t->auth_id_len &&
+           memcmp(der, t->auth_id, t->auth_id_len) == 0;
+    OPENSSL_free(der);
+    if (!same)
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "protected with another credential than the "
+                             "request that opened the transaction");
+    return 0;
+}

@@ -160,7 +160,7 @@ static CMPCA_CERT_RESPONSE *cert_response_new(long cert_req_id, int status,
     if (cr == NULL || !ASN1_INTEGER_set(cr->certReqId, cert_req_id))
         goto err;
     CMPCA_PKISTATUSINFO_free(cr->status);
-    cr->status = cert != NULL
+    cr->status = cert != NULL || err == NULL
                      ? cmp_statusinfo_new(status, -1, NULL)
                      : cmp_statusinfo_new(CMPCA_STATUS_REJECTION,
                                           err->failinfo, err->msg);
@@ -207,4 +207,17 @@ err:
     CMPCA_PKIMESSAGE_free(rsp);
     ERR_clear_error();
     return NULL;
+}
+
+CMPCA_PKIMESSAGE *cmp_pkiconf_new(struct cmp_req *rq)
+{
+    CMPCA_PKIMESSAGE *rsp = cmp_rsp_new(rq, CMPCA_BODY_PKICONF);
+
+    /* PKIConfirmContent is NULL; OpenSSL represents it by a non-NULL
+     * marker that is never dereferenced */
+    if (rsp != NULL && (rsp->body->value.pkiconf = ASN1_NULL_new()) == NULL) {
+        CMPCA_PKIMESSAGE_free(rsp);
+        rsp = NULL;
+    }
+    return rsp;
 }

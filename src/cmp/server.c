@@ -41,8 +41,9 @@ void cmp_srv_free(struct cmp_srv *srv)
 
 int cmp_srv_profile_known(const struct cmp_srv *srv, const char *profile)
 {
-    (void)srv;
-    return profile == NULL || strcmp(profile, "3gpp") == 0;
+    if (srv->cfg->num_profiles == 0) /* no [profile NAME] parsed yet */
+        return profile == NULL || strcmp(profile, "3gpp") == 0;
+    return config_profile(srv->cfg, profile) != NULL;
 }
 
 /* RFC 9483 section 6: which body an operation label admits. Follow-ups of a
@@ -70,6 +71,25 @@ static int fits_operation(const char *op, int body_type)
     return 0;
 }
 
+/* First messages of a transaction: signature protection verified against
+ * extraCerts, then the nonce recorded. MAC protection (shared secrets) is
+ * refused: kur and rr never take it (RFC 9483 4.1.3, 4.2). */
+static int authenticate_first(struct cmp_req *rq, struct cmpca_err *err)
+{
+    if (cmp_protection_is_mac(rq->msg)) {
+        if (rq->body_type == CMPCA_BODY_KUR || rq->body_type == CMPCA_BODY_RR)
+            return cmpca_err_set(err, FI_WRONG_INTEGRITY,
+                                 "%s requires signature protection",
+                                 cmp_asn1_body_name(rq->body_type));
+        return cmpca_err_set(err, FI_BAD_MESSAGE_CHECK,
+                             "MAC protection is not accepted here");
+    }
+    if (cmp_verify_signature(rq, NULL, err) != 0 ||
+        cmp_check_nonce_fresh(rq, err) != 0)
+        return -1;
+    return 0;
+}
+
 static CMPCA_PKIMESSAGE *dispatch(struct cmp_req *rq)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
@@ -83,12 +103,27 @@ static CMPCA_PKIMESSAGE *dispatch(struct cmp_req *rq)
     }
     switch (rq->body_type) {
     case CMPCA_BODY_IR:
-        if (cmp_verify_signature(rq, NULL, &err) != 0 ||
-            cmp_check_nonce_fresh(rq, &err) != 0)
+    case CMPCA_BODY_CR:
+    case CMPCA_BODY_KUR:
+    case CMPCA_BODY_P10CR:
+        if (authenticate_first(rq, &err) != 0)
             goto reject;
-        return cmp_handle_ir(rq);
+        return cmp_handle_certreq(rq);
+    case CMPCA_BODY_RR:
+        if (authenticate_first(rq, &err) != 0)
+            goto reject;
+        return cmp_handle_rr(rq);
+    case CMPCA_BODY_GENM:
+        /* any device or operator certificate may ask (RFC 9483 4.3) */
+        if (authenticate_first(rq, &err) != 0 || cmp_auth_any(rq, &err) != 0)
+            goto reject;
+        return cmp_handle_genm(rq);
     case CMPCA_BODY_CERTCONF:
         return cmp_handle_certconf(rq);
+    case CMPCA_BODY_POLLREQ:
+        return cmp_handle_pollreq(rq);
+    case CMPCA_BODY_ERROR:
+        return cmp_handle_client_error(rq);
     default:
         cmpca_err_set(&err, FI_BAD_REQUEST, "%s is not supported",
                       cmp_asn1_body_name(rq->body_type));
@@ -148,7 +183,6 @@ int cmp_srv_handle(struct cmp_srv *srv, const char *profile,
     CMPCA_PKIMESSAGE *msg = NULL, *rsp = NULL;
     int rc = -1;
 
-    (void)profile; /* one built-in profile until profiles land */
     *out = NULL;
     *out_len = 0;
     *http_status = 500;
@@ -161,6 +195,7 @@ int cmp_srv_handle(struct cmp_srv *srv, const char *profile,
     rq.srv = srv;
     rq.msg = msg;
     rq.operation = operation;
+    rq.profile = config_profile(srv->cfg, profile);
     rq.body_type = msg->body->type;
     rq.now = time(NULL);
     rq.pvno = 2;
@@ -192,16 +227,22 @@ int cmp_srv_housekeeping(struct cmp_srv *srv, time_t now)
         return -1;
     }
     for (i = 0; i < n; i++) {
-        /* never confirmed: never published, and revoked so it stays dead */
-        if (store_cert_set_status(srv->st, serials[i], CERT_REVOKED, &err) != 0)
-            log_warn("housekeeping: %s: %s", serials[i], err.msg);
-        else
-            log_info("certificate %s revoked: no certConf in time",
-                     serials[i]);
+        /* never confirmed: revoked so it stays dead (and listed) */
+        log_info("certificate %s revoked: no certConf in time", serials[i]);
+        cmp_unconfirmed(srv, serials[i], CERT_REVOKED);
         free(serials[i]);
     }
     free(serials);
     return 0;
+}
+
+void cmp_publish_crl(struct cmp_srv *srv)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+
+    if (ca_crl_publish(srv->ca, srv->st, srv->cfg->crl_name,
+                       srv->cfg->crl_validity, NULL, &err) != 0)
+        log_error("CRL not regenerated: %s", err.msg);
 }
 
 char *cmp_name_text(const X509_NAME *name)

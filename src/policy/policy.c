@@ -189,11 +189,13 @@ done:
 
 int policy_device_may_enroll(struct store *st, const struct cmpca_config *cfg,
                              const struct policy_device *dev,
-                             struct cmpca_err *err)
+                             int *needs_approval, struct cmpca_err *err)
 {
     struct store_device d;
     int rc;
 
+    if (needs_approval != NULL)
+        *needs_approval = 0;
     memset(&d, 0, sizeof(d));
     rc = store_device_get(st, dev->vendor, dev->serial, &d, err);
     if (rc == STORE_NOTFOUND)
@@ -203,13 +205,19 @@ int policy_device_may_enroll(struct store *st, const struct cmpca_config *cfg,
     if (rc != 0)
         return -1;
     rc = 0;
-    if (d.state == DEVICE_DISABLED ||
-        (d.state == DEVICE_ENROLLED && !cfg->reenroll))
+    if (d.state == DEVICE_DISABLED || d.state == DEVICE_REJECTED ||
+        (d.state == DEVICE_ENROLLED && !cfg->reenroll &&
+         d.approval != APPROVAL_MANUAL))
         rc = cmpca_err_set(err, FI_NOT_AUTHORIZED,
                            "device %s of vendor %s may not enroll (%s)",
                            dev->serial, dev->vendor,
-                           d.state == DEVICE_DISABLED ? "disabled"
-                                                      : "already enrolled");
+                           d.state == DEVICE_DISABLED   ? "disabled"
+                           : d.state == DEVICE_REJECTED ? "rejected by an "
+                                                          "operator"
+                                                        : "already enrolled");
+    else if (needs_approval != NULL && d.approval == APPROVAL_MANUAL &&
+             d.state != DEVICE_APPROVED)
+        *needs_approval = 1;
     store_device_clear(&d);
     return rc;
 }
@@ -289,38 +297,4 @@ int policy_check_public_key(const EVP_PKEY *key, struct cmpca_err *err)
     default:
         return cmpca_err_set(err, FI_BAD_ALG, "key type not allowed");
     }
-}
-
-int policy_subject(const struct cmpca_config *cfg,
-                   const struct policy_device *dev, const X509_NAME *requested,
-                   X509_NAME **out, int *modified, struct cmpca_err *err)
-{
-    X509_NAME *name = NULL;
-    const unsigned char *id = (const unsigned char *)dev->serial;
-
-    *out = NULL;
-    *modified = 0;
-    if (cfg->subject_from_template && requested != NULL &&
-        X509_NAME_entry_count(requested) > 0) {
-        if ((*out = X509_NAME_dup(requested)) == NULL)
-            return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "out of memory");
-        return 0;
-    }
-    if ((name = X509_NAME_new()) == NULL ||
-        !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, id,
-                                    -1, -1, 0)) {
-        X509_NAME_free(name);
-        return cmpca_err_ossl(err, FI_BAD_CERT_TEMPLATE,
-                              "cannot build subject from device identity");
-    }
-    /* serialNumber is a PrintableString: an identity with other characters
-     * (say '_' or '@') is named by CN alone */
-    if (!X509_NAME_add_entry_by_NID(name, NID_serialNumber, MBSTRING_UTF8, id,
-                                    -1, -1, 0))
-        ERR_clear_error();
-    if (requested != NULL && X509_NAME_entry_count(requested) > 0 &&
-        X509_NAME_cmp(requested, name) != 0)
-        *modified = 1;
-    *out = name;
-    return 0;
 }

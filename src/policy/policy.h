@@ -43,10 +43,13 @@ int policy_vendor_authenticate(struct store *st, X509 *signer,
                                struct cmpca_err *err);
 
 /* policy_device_may_enroll checks that the device is registered under its
- * vendor and in a state that allows initial enrollment (notAuthorized). */
+ * vendor and in a state that allows initial enrollment (notAuthorized:
+ * unknown, disabled, rejected by an operator, or enrolled when `reenroll`
+ * is off). *needs_approval (may be NULL) is set to 1 when the device is in
+ * manual approval mode and no operator has approved it yet. */
 int policy_device_may_enroll(struct store *st, const struct cmpca_config *cfg,
                              const struct policy_device *dev,
-                             struct cmpca_err *err);
+                             int *needs_approval, struct cmpca_err *err);
 
 /* policy_check_sig_alg checks a signature AlgorithmIdentifier used for
  * message protection or POP: a known signature algorithm with SHA-2 (or
@@ -61,12 +64,61 @@ int policy_check_hash_nid(int md_nid, struct cmpca_err *err);
  * badCertTemplate (weak size) or badAlg (unknown type). */
 int policy_check_public_key(const EVP_PKEY *key, struct cmpca_err *err);
 
-/* policy_subject decides the operator certificate's subject. Without
- * subject_from_template (the default) it is "CN=<id>, serialNumber=<id>"
- * and *modified is set when the device asked for something else; with it,
- * the requested subject is used when present. *out is new. */
-int policy_subject(const struct cmpca_config *cfg,
-                   const struct policy_device *dev, const X509_NAME *requested,
-                   X509_NAME **out, int *modified, struct cmpca_err *err);
+/* ---- certificate profiles (src/policy/profile.c) ------------------------
+ * A request's template against a struct cmpca_profile (util/config.h):
+ * what is refused, what is changed (grantedWithMods), what is issued. */
+#include <openssl/x509v3.h>
+
+#define POLICY_MAX_TEMPLATE_EXTS 64 /* more: badCertTemplate */
+#define POLICY_MAX_SUBJECT_ATTRS 64 /* more: badCertTemplate */
+/* A requested notAfter up to this many seconds past a whole number of days
+ * is rounded down to it (client clock, request latency). */
+#define POLICY_VALIDITY_SLACK_SEC 3600
+
+/* What the requester asked for, borrowed from the certTemplate. */
+struct policy_request {
+    const X509_NAME *subject;                /* may be NULL; for a renewal by
+                                                a non-device (dev == NULL): the
+                                                old certificate's subject */
+    EVP_PKEY *pubkey;                        /* required */
+    const STACK_OF(X509_EXTENSION) *exts;    /* may be NULL */
+    const ASN1_TIME *not_before, *not_after; /* may be NULL */
+};
+
+/* What to issue; fields map one to one onto struct ca_issue_req. */
+struct policy_grant {
+    X509_NAME *subject;  /* owned */
+    GENERAL_NAMES *san;  /* owned; NULL: no subjectAltName */
+    int validity_days;   /* >= 1 */
+    time_t not_before;   /* `now` of policy_grant_new */
+    int key_usage;       /* KU_* bits fit for the key; 0: CA default */
+    const int *eku_nids; /* borrowed from the profile */
+    int num_eku;
+    const char *crl_url; /* borrowed from the profile, may be NULL */
+    int modified;        /* 1: answer grantedWithMods */
+};
+
+/* policy_check_profile_key checks `key` against p->key_types, after the
+ * rules of policy_check_public_key: an unknown type or curve fails with
+ * badAlg; RSA outside 2048..8192 bits, an unusable RSA exponent, or a type
+ * the profile does not list fails with badCertTemplate. */
+int policy_check_profile_key(const struct cmpca_profile *p, const EVP_PKEY *key,
+                             struct cmpca_err *err);
+
+/* policy_grant_new applies profile `p` to request `r` at time `now` (see
+ * docs/config.md): key type, subject (from `dev`, kept as r->subject when
+ * dev is NULL, or from the template filtered by allowed_rdns), extensions
+ * (CA:TRUE always refused; SAN per p->san; others ignored: the profile sets
+ * them), validity (a shorter one honoured, a longer one clamped or
+ * refused). Forbidden parts are dropped under p->clamp (modified = 1), else
+ * refused with badCertTemplate. *out is new, free with policy_grant_free();
+ * it borrows from `p`, so it may not outlive the config. */
+int policy_grant_new(const struct cmpca_profile *p,
+                     const struct policy_device *dev,
+                     const struct policy_request *r, time_t now,
+                     struct policy_grant **out, struct cmpca_err *err);
+
+void policy_grant_free(struct policy_grant *g);
+/* ---- end of certificate profiles ---------------------------------------- */
 
 #endif

@@ -81,15 +81,17 @@ struct store_device {
     time_t updated;
 };
 
-/* STORE_EXISTS if the serial is already registered under the vendor;
- * STORE_NOTFOUND if the vendor does not exist. */
+/* Registers a device in approval mode `approval` (it exists in that mode
+ * from the moment it exists). STORE_EXISTS if the serial is already
+ * registered under the vendor; STORE_NOTFOUND if the vendor does not
+ * exist. */
 int store_device_add(struct store *st, const char *vendor, const char *serial,
-                     struct cmpca_err *err);
+                     int approval, struct cmpca_err *err);
 /* Adds `num` serials in one transaction; serials already present are skipped
  * and counted in *num_skipped. All or nothing on failure. STORE_NOTFOUND if
  * the vendor does not exist. */
 int store_device_import(struct store *st, const char *vendor,
-                        const char *const *serials, size_t num,
+                        const char *const *serials, size_t num, int approval,
                         size_t *num_added, size_t *num_skipped,
                         struct cmpca_err *err);
 /* Fills *out (clear with store_device_clear). STORE_NOTFOUND. */
@@ -205,7 +207,8 @@ int store_txn_create(struct store *st, const struct store_txn *t,
 /* Fills *out (clear with store_txn_clear). STORE_NOTFOUND also when expired. */
 int store_txn_get(struct store *st, const uint8_t *tid, size_t tid_len,
                   struct store_txn *out, struct cmpca_err *err);
-/* Sets state and our new last nonce of an open transaction. */
+/* Sets state and our new last nonce (NULL: keep it) of an open or waiting
+ * transaction. STORE_NOTFOUND otherwise. */
 int store_txn_update(struct store *st, const uint8_t *tid, size_t tid_len,
                      int state, const uint8_t *nonce, size_t nonce_len,
                      struct cmpca_err *err);

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Column order shared by the SELECTs and the row readers below; der, when
+ * selected, comes right after them (CERT_COL_DER). */
 #define CERT_COLS                                                              \
     "serial_hex, subject, issuer, not_before, not_after, status, "             \
-    "vendor, device, created"
+    "vendor, device, created, revoked_at, reason, profile"
+#define CERT_COL_DER 12
 
 static int cert_status_ok(int status)
 {
@@ -39,6 +42,24 @@ int sq_cert_check(const struct store_cert *cert, char serial[SQ_SERIAL_BUF],
     return 0;
 }
 
+/* bind_revocation binds revoked_at and reason at `idx` and `idx + 1`: both
+ * NULL for a certificate that is not revoked. */
+static int bind_revocation(sqlite3_stmt *s, int idx,
+                           const struct store_cert *cert)
+{
+    int rc;
+
+    if (cert->revoked_at == 0) {
+        if ((rc = sqlite3_bind_null(s, idx)) != SQLITE_OK)
+            return rc;
+        return sqlite3_bind_null(s, idx + 1);
+    }
+    rc = sqlite3_bind_int64(s, idx, (sqlite3_int64)cert->revoked_at);
+    if (rc != SQLITE_OK)
+        return rc;
+    return sqlite3_bind_int(s, idx + 1, cert->reason);
+}
+
 int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
                    const char *serial, struct cmpca_err *err)
 {
@@ -48,7 +69,7 @@ int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
 
     s = sq_stmt(c, SQ_CERT_INSERT,
                 "INSERT INTO certs (" CERT_COLS ", der)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "certificate insert", err);
@@ -63,7 +84,9 @@ int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
         (rc = sq_bind_text(s, 7, cert->vendor)) != SQLITE_OK ||
         (rc = sq_bind_text(s, 8, cert->device)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(s, 9, (sqlite3_int64)created)) != SQLITE_OK ||
-        (rc = sq_bind_blob(s, 10, cert->der, cert->der_len)) != SQLITE_OK) {
+        (rc = bind_revocation(s, 10, cert)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 12, cert->profile)) != SQLITE_OK ||
+        (rc = sq_bind_blob(s, 13, cert->der, cert->der_len)) != SQLITE_OK) {
         sq_done(s);
         return sq_fail(c->db, rc, "certificate insert", err);
     }
@@ -80,8 +103,14 @@ int sq_cert_set_status(struct sq_conn *c, const char *serial, int status,
     sqlite3_stmt *s;
     int rc, ret, changes = 0;
 
+    /* Revocation is final: once store_cert_revoke has set revoked_at (the
+     * only function that does), the status stays what it made it, so a late
+     * certConf cannot turn a revoked certificate into a confirmed one. */
     s = sq_stmt(c, SQ_CERT_SET_STATUS,
-                "UPDATE certs SET status = ? WHERE serial_hex = ?", &rc, err);
+                "UPDATE certs SET"
+                " status = CASE WHEN revoked_at IS NULL THEN ?1 ELSE status END"
+                " WHERE serial_hex = ?2",
+                &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "certificate status", err);
     if ((rc = sqlite3_bind_int(s, 1, status)) != SQLITE_OK ||
@@ -132,6 +161,9 @@ static void cert_borrow_row(sqlite3_stmt *s, struct store_cert *c)
     c->vendor = (char *)sqlite3_column_text(s, 6);
     c->device = (char *)sqlite3_column_text(s, 7);
     c->created = (time_t)sqlite3_column_int64(s, 8);
+    c->revoked_at = (time_t)sqlite3_column_int64(s, 9);
+    c->reason = c->revoked_at != 0 ? sqlite3_column_int(s, 10) : 0;
+    c->profile = (char *)sqlite3_column_text(s, 11);
 }
 
 static int cert_from_row(sqlite3_stmt *s, struct store_cert *c,
@@ -143,7 +175,8 @@ static int cert_from_row(sqlite3_stmt *s, struct store_cert *c,
         sq_col_text(s, 2, &c->issuer, err) != 0 ||
         sq_col_text(s, 6, &c->vendor, err) != 0 ||
         sq_col_text(s, 7, &c->device, err) != 0 ||
-        sq_col_blob(s, 9, &c->der, &c->der_len, err) != 0) {
+        sq_col_text(s, 11, &c->profile, err) != 0 ||
+        sq_col_blob(s, CERT_COL_DER, &c->der, &c->der_len, err) != 0) {
         store_cert_clear(c);
         return -1;
     }
@@ -151,6 +184,8 @@ static int cert_from_row(sqlite3_stmt *s, struct store_cert *c,
     c->not_after = (time_t)sqlite3_column_int64(s, 4);
     c->status = sqlite3_column_int(s, 5);
     c->created = (time_t)sqlite3_column_int64(s, 8);
+    c->revoked_at = (time_t)sqlite3_column_int64(s, 9);
+    c->reason = c->revoked_at != 0 ? sqlite3_column_int(s, 10) : 0;
     return 0;
 }
 
@@ -299,5 +334,6 @@ void store_cert_clear(struct store_cert *c)
     free(c->vendor);
     free(c->device);
     free(c->der);
+    free(c->profile);
     memset(c, 0, sizeof(*c));
 }

@@ -57,7 +57,14 @@ enum sq_stmt_id {
     SQ_NONCE_USE,
     SQ_NONCE_PRUNE,
     /* revocation and CRLs (store_sqlite_revoke.c) */
+    SQ_CERT_REVOKE,
+    SQ_CERT_REVOKED_PEEK,
+    SQ_CERT_LIST_REVOKED,
+    SQ_CRL_NEXT_NUMBER,
+    SQ_CRL_SAVE,
+    SQ_CRL_GET,
     /* device approval (store_sqlite_registry.c) */
+    SQ_DEVICE_SET_APPROVAL,
     /* transactions, schema 2 (store_sqlite_txn.c) */
     SQ_NUM_STMTS
 };

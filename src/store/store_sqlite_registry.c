@@ -3,7 +3,9 @@
  * an initial enrollment. Reads come from the server on every ir (one point
  * lookup by primary key); writes come from the CLI, mostly as bulk imports
  * of device serials from a manufacturer's list, which is why import is one
- * transaction over one cached INSERT OR IGNORE.
+ * transaction over one cached INSERT OR IGNORE. The operator's approval
+ * decisions (manual approval mode) are plain state changes of a device row,
+ * so the server sees them on its next lookup of that device.
  */
 #include "store/store_sqlite_local.h"
 
@@ -11,7 +13,7 @@
 #include <string.h>
 
 #define VENDOR_COLS "name, root_pem, chain_pem, id_attr, created"
-#define DEVICE_COLS "vendor, serial, state, created, updated"
+#define DEVICE_COLS "vendor, serial, state, created, updated, approval"
 
 /* ---- vendors ---- */
 
@@ -221,6 +223,7 @@ struct device_import_args {
     size_t added;
     size_t skipped;
     int ignore_dups; /* 0: a duplicate is STORE_EXISTS (store_device_add) */
+    int approval;    /* enum store_device_approval of the new rows */
 };
 
 static int device_import_work(struct sq_conn *c, void *arg,
@@ -235,7 +238,7 @@ static int device_import_work(struct sq_conn *c, void *arg,
     if ((ret = vendor_exists(c, a->vendor, err)) != 0)
         return ret;
     s = sq_stmt(c, SQ_DEVICE_INSERT_IGNORE,
-                "INSERT INTO devices (" DEVICE_COLS ") VALUES (?,?,0,?,?)"
+                "INSERT INTO devices (" DEVICE_COLS ") VALUES (?,?,0,?,?,?)"
                 " ON CONFLICT (vendor, serial) DO NOTHING",
                 &rc, err);
     if (s == NULL)
@@ -244,7 +247,8 @@ static int device_import_work(struct sq_conn *c, void *arg,
         if ((rc = sq_bind_text(s, 1, a->vendor)) != SQLITE_OK ||
             (rc = sq_bind_text(s, 2, a->serials[i])) != SQLITE_OK ||
             (rc = sqlite3_bind_int64(s, 3, now)) != SQLITE_OK ||
-            (rc = sqlite3_bind_int64(s, 4, now)) != SQLITE_OK) {
+            (rc = sqlite3_bind_int64(s, 4, now)) != SQLITE_OK ||
+            (rc = sqlite3_bind_int(s, 5, a->approval)) != SQLITE_OK) {
             sq_done(s);
             return sq_fail(c->db, rc, "device import", err);
         }
@@ -261,11 +265,25 @@ static int device_import_work(struct sq_conn *c, void *arg,
     return 0;
 }
 
-int store_device_add(struct store *st, const char *vendor, const char *serial,
-                     struct cmpca_err *err)
+static int approval_ok(int approval, struct cmpca_err *err)
 {
-    struct device_import_args a = {vendor, &serial, 1, 0, 0, 0};
+    if (approval == APPROVAL_AUTO || approval == APPROVAL_MANUAL)
+        return 0;
+    return cmpca_err_set(err, FI_SYSTEM_FAILURE,
+                         "store: invalid approval mode %d", approval);
+}
 
+int store_device_add(struct store *st, const char *vendor, const char *serial,
+                     int approval, struct cmpca_err *err)
+{
+    struct device_import_args a = {.vendor = vendor,
+                                   .serials = &serial,
+                                   .num = 1,
+                                   .ignore_dups = 0,
+                                   .approval = approval};
+
+    if (approval_ok(approval, err) != 0)
+        return -1;
     if (vendor == NULL)
         return STORE_NOTFOUND;
     if (sq_check_device_serial(serial, err) != 0)
@@ -274,14 +292,20 @@ int store_device_add(struct store *st, const char *vendor, const char *serial,
 }
 
 int store_device_import(struct store *st, const char *vendor,
-                        const char *const *serials, size_t num,
+                        const char *const *serials, size_t num, int approval,
                         size_t *num_added, size_t *num_skipped,
                         struct cmpca_err *err)
 {
-    struct device_import_args a = {vendor, serials, num, 0, 0, 1};
+    struct device_import_args a = {.vendor = vendor,
+                                   .serials = serials,
+                                   .num = num,
+                                   .ignore_dups = 1,
+                                   .approval = approval};
     int ret;
 
     *num_added = *num_skipped = 0;
+    if (approval_ok(approval, err) != 0)
+        return -1;
     if (vendor == NULL)
         return STORE_NOTFOUND;
     if (serials == NULL && num > 0)
@@ -310,6 +334,7 @@ static void device_borrow_row(sqlite3_stmt *s, struct store_device *d)
     d->state = sqlite3_column_int(s, 2);
     d->created = (time_t)sqlite3_column_int64(s, 3);
     d->updated = (time_t)sqlite3_column_int64(s, 4);
+    d->approval = sqlite3_column_int(s, 5);
 }
 
 struct device_get_args {
@@ -344,6 +369,7 @@ static int device_get_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
         a->out->state = row.state;
         a->out->created = row.created;
         a->out->updated = row.updated;
+        a->out->approval = row.approval;
         if ((a->out->vendor = strdup(row.vendor)) == NULL ||
             (a->out->serial = strdup(row.serial)) == NULL) {
             store_device_clear(a->out);
@@ -406,12 +432,63 @@ int store_device_set_state(struct store *st, const char *vendor,
     struct device_state_args a = {vendor, serial, state};
 
     if (state != DEVICE_REGISTERED && state != DEVICE_ENROLLED &&
-        state != DEVICE_DISABLED)
+        state != DEVICE_DISABLED && state != DEVICE_APPROVED &&
+        state != DEVICE_REJECTED)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: invalid device state %d", state);
     if (vendor == NULL || serial == NULL)
         return STORE_NOTFOUND;
     return sq_write(st, device_state_work, &a, err);
+}
+
+struct device_approval_args {
+    const char *vendor;
+    const char *serial;
+    int approval;
+};
+
+static int device_approval_work(struct sq_conn *c, void *arg,
+                                struct cmpca_err *err)
+{
+    struct device_approval_args *a = arg;
+    sqlite3_stmt *s;
+    int rc, ret, changes = 0;
+
+    s = sq_stmt(c, SQ_DEVICE_SET_APPROVAL,
+                "UPDATE devices SET approval = ?, updated = ?"
+                " WHERE vendor = ? AND serial = ?",
+                &rc, err);
+    if (s == NULL)
+        return sq_fail(c->db, rc, "device approval", err);
+    if ((rc = sqlite3_bind_int(s, 1, a->approval)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL))) !=
+            SQLITE_OK ||
+        (rc = sq_bind_text(s, 3, a->vendor)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 4, a->serial)) != SQLITE_OK) {
+        sq_done(s);
+        return sq_fail(c->db, rc, "device approval", err);
+    }
+    ret = sq_exec_changes(c, s, "device approval", &changes, &rc, err);
+    if (ret != 0)
+        return ret;
+    /* SQLite counts a matched row as changed even when the value was
+     * already `approval`, so 0 means "no such device" */
+    return changes > 0 ? 0 : STORE_NOTFOUND;
+}
+
+int store_device_set_approval(struct store *st, const char *vendor,
+                              const char *serial, int approval,
+                              struct cmpca_err *err)
+{
+    struct device_approval_args a = {vendor, serial, approval};
+
+    if (approval != APPROVAL_AUTO && approval != APPROVAL_MANUAL)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE,
+                             "store: invalid device approval mode %d",
+                             approval);
+    if (vendor == NULL || serial == NULL)
+        return STORE_NOTFOUND;
+    return sq_write(st, device_approval_work, &a, err);
 }
 
 struct device_foreach_args {

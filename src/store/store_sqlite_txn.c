@@ -4,7 +4,9 @@
  * written on almost every request, so each call is one short IMMEDIATE
  * transaction over cached statements. A transaction row is "open" while its
  * state is TXN_WAIT_CONF and its expiry lies ahead; only an open row blocks
- * its transactionID. Expired nonces are deleted every SQ_NONCE_PRUNE_EVERY
+ * its transactionID. store_txn_update and store_txn_finish also act on a
+ * TXN_WAITING row (a request held for an operator, which the client polls);
+ * the engine, not the store, keeps a waiting transactionID from reuse. Expired nonces are deleted every SQ_NONCE_PRUNE_EVERY
  * calls per connection (and on a connection's first call), so the table
  * stays near the size of one replay window without a separate sweeper.
  */
@@ -18,7 +20,7 @@
 
 #define TXN_COLS                                                               \
     "tid, state, body_type, sender, auth_id, last_nonce, "                     \
-    "cert_serial, cert_req_id, pvno, expires"
+    "cert_serial, cert_req_id, pvno, expires, request, old_serial, profile"
 
 static int txn_check(const struct store_txn *t, char serial[SQ_SERIAL_BUF],
                      struct cmpca_err *err)
@@ -26,7 +28,8 @@ static int txn_check(const struct store_txn *t, char serial[SQ_SERIAL_BUF],
     if (t == NULL || t->tid == NULL || t->tid_len == 0)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: transaction needs a transactionID");
-    if (t->state != TXN_WAIT_CONF && t->state != TXN_DONE)
+    if (t->state != TXN_WAIT_CONF && t->state != TXN_DONE &&
+        t->state != TXN_WAITING)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: invalid transaction state %d", t->state);
     serial[0] = '\0';
@@ -78,7 +81,8 @@ static int txn_insert(struct sq_conn *c, const struct store_txn *t,
     int rc;
 
     s = sq_stmt(c, SQ_TXN_INSERT,
-                "INSERT INTO txns (" TXN_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO txns (" TXN_COLS
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "transaction insert", err);
@@ -94,7 +98,10 @@ static int txn_insert(struct sq_conn *c, const struct store_txn *t,
         (rc = sqlite3_bind_int64(s, 8, t->cert_req_id)) != SQLITE_OK ||
         (rc = sqlite3_bind_int(s, 9, t->pvno)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(s, 10, (sqlite3_int64)t->expires)) !=
-            SQLITE_OK) {
+            SQLITE_OK ||
+        (rc = sq_bind_blob(s, 11, t->request, t->request_len)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 12, t->old_serial)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 13, t->profile)) != SQLITE_OK) {
         sq_done(s);
         return sq_fail(c->db, rc, "transaction insert", err);
     }
@@ -167,7 +174,10 @@ static int txn_from_row(sqlite3_stmt *s, struct store_txn *t,
         sq_col_blob(s, 3, &t->sender, &t->sender_len, err) != 0 ||
         sq_col_blob(s, 4, &t->auth_id, &t->auth_id_len, err) != 0 ||
         sq_col_blob(s, 5, &t->last_nonce, &t->last_nonce_len, err) != 0 ||
-        sq_col_text(s, 6, &t->cert_serial, err) != 0) {
+        sq_col_text(s, 6, &t->cert_serial, err) != 0 ||
+        sq_col_blob(s, 10, &t->request, &t->request_len, err) != 0 ||
+        sq_col_text(s, 11, &t->old_serial, err) != 0 ||
+        sq_col_text(s, 12, &t->profile, err) != 0) {
         store_txn_clear(t);
         return -1;
     }
@@ -238,7 +248,7 @@ static int txn_close_open(struct sq_conn *c, const struct txn_update_args *a,
 
     s = sq_stmt(c, SQ_TXN_UPDATE,
                 "UPDATE txns SET state = ?, last_nonce = coalesce(?, "
-                "last_nonce) WHERE tid = ? AND state = 0 AND expires > ?",
+                "last_nonce) WHERE tid = ? AND state IN (0, 2) AND expires > ?",
                 &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "transaction update", err);
@@ -267,7 +277,7 @@ int store_txn_update(struct store *st, const uint8_t *tid, size_t tid_len,
 {
     struct txn_update_args a = {tid, tid_len, state, nonce, nonce_len};
 
-    if (state != TXN_WAIT_CONF && state != TXN_DONE)
+    if (state != TXN_WAIT_CONF && state != TXN_DONE && state != TXN_WAITING)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: invalid transaction state %d", state);
     if (tid == NULL || tid_len == 0)
@@ -320,6 +330,9 @@ void store_txn_clear(struct store_txn *t)
     free(t->auth_id);
     free(t->last_nonce);
     free(t->cert_serial);
+    free(t->request);
+    free(t->old_serial);
+    free(t->profile);
     memset(t, 0, sizeof(*t));
 }
 

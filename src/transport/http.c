@@ -158,6 +158,7 @@ static struct transport *transport_new(const struct transport_opts *o)
         return NULL;
     t->handler = o->handler;
     t->profile_ok = o->profile_ok;
+    t->get_crl = o->get_crl;
     t->arg = o->arg;
     t->max_body = o->max_body;
     t->grace = o->read_timeout > 0 ? o->read_timeout : STOP_GRACE_DEFAULT;

@@ -14,6 +14,12 @@
  * released at once, the rest is read and dropped (at most another max_body
  * bytes, else the connection is cut), and the 413 goes out when the client
  * finishes. The body is never buffered beyond max_body.
+ *
+ * GET and HEAD of /crl/<name>.crl go to the get_crl callback instead (the
+ * CRL distribution point of RFC 5280 4.2.1.13 over plain HTTP). Those are
+ * the only answers meant to be cached: they carry Last-Modified, Expires
+ * and a max-age that ends at the CRL's nextUpdate; everything else is
+ * no-store.
  */
 #include "transport/transport_local.h"
 #include "util/log.h"
@@ -25,10 +31,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define CT_CMP      "application/pkixcmp"
 #define CT_CMP_POLL "application/pkixcmp-poll"
 #define CT_TEXT     "text/plain"
+#define CT_CRL      "application/pkix-crl"
+
+#define CRL_PREFIX   "/crl/"
+#define CRL_SUFFIX   ".crl"
+#define CRL_NAME_MAX 64
 
 /* An answer the transport gives itself instead of calling the handler. */
 struct verdict {
@@ -48,7 +60,8 @@ struct treq {
     size_t dropped; /* body bytes read and thrown away after a verdict */
     char profile[TRANSPORT_PART_CAP];
     char operation[TRANSPORT_PART_CAP];
-    char peer[64]; /* "a.b.c.d:port" or "[v6]:port" */
+    char crl[CRL_NAME_MAX + 1]; /* <name> of a CRL request, else "" */
+    char peer[64];              /* "a.b.c.d:port" or "[v6]:port" */
 };
 
 size_t transport_unescape_cb(void *cls, struct MHD_Connection *c, char *s)
@@ -94,10 +107,12 @@ static void peer_string(struct MHD_Connection *c, char *out, size_t outlen)
 }
 
 /* Hands `r` to MHD with the headers every answer carries, then drops our
- * reference. `allow` (may be NULL) becomes an Allow header. */
-static enum MHD_Result queue(struct treq *rq, struct MHD_Connection *c,
-                             struct MHD_Response *r, unsigned int status,
-                             const char *ctype, const char *allow, int close)
+ * reference. `allow` (may be NULL) becomes an Allow header; `cache` is the
+ * Cache-Control value (NULL: no-store). */
+static enum MHD_Result queue_cached(struct treq *rq, struct MHD_Connection *c,
+                                    struct MHD_Response *r, unsigned int status,
+                                    const char *ctype, const char *allow,
+                                    int close, const char *cache)
 {
     enum MHD_Result ret = MHD_NO;
 
@@ -106,8 +121,8 @@ static enum MHD_Result queue(struct treq *rq, struct MHD_Connection *c,
     if (ctype != NULL && MHD_add_response_header(
                              r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES)
         goto done;
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
-        MHD_YES)
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                cache != NULL ? cache : "no-store") != MHD_YES)
         goto done;
     if (allow != NULL &&
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
@@ -120,6 +135,13 @@ static enum MHD_Result queue(struct treq *rq, struct MHD_Connection *c,
 done:
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result queue(struct treq *rq, struct MHD_Connection *c,
+                             struct MHD_Response *r, unsigned int status,
+                             const char *ctype, const char *allow, int close)
+{
+    return queue_cached(rq, c, r, status, ctype, allow, close, NULL);
 }
 
 /* Answers from the transport itself: a one-line text/plain body, or none
@@ -212,6 +234,54 @@ static void judge(struct treq *rq, unsigned int status, const char *text,
     rq->v.close = close;
 }
 
+/* crl_path copies <name> of "/crl/<name>.crl" into `out` (CRL_NAME_MAX + 1
+ * bytes): 1..64 of [A-Za-z0-9._-], not only dots. Returns 0, or -1 when
+ * `url` is not such a path. */
+static int crl_path(const char *url, char *out)
+{
+    size_t len, i, dots = 0;
+
+    if (strncmp(url, CRL_PREFIX, strlen(CRL_PREFIX)) != 0)
+        return -1;
+    url += strlen(CRL_PREFIX);
+    len = strlen(url);
+    if (len <= strlen(CRL_SUFFIX) ||
+        strcmp(url + len - strlen(CRL_SUFFIX), CRL_SUFFIX) != 0)
+        return -1;
+    len -= strlen(CRL_SUFFIX);
+    if (len > CRL_NAME_MAX)
+        return -1;
+    for (i = 0; i < len; i++) {
+        char ch = url[i];
+
+        if (ch == '.')
+            dots++;
+        else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                   (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+            return -1;
+    }
+    if (dots == len)
+        return -1;
+    memcpy(out, url, len);
+    out[len] = '\0';
+    return 0;
+}
+
+/* route_crl decides a request for a CRL path; rq->crl stays set when the
+ * callback should answer it. */
+static void route_crl(struct treq *rq, const char *method)
+{
+    if (rq->t->get_crl == NULL) {
+        rq->crl[0] = '\0';
+        judge(rq, MHD_HTTP_NOT_FOUND, "not found\n", NULL, 0);
+    } else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+               strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        rq->crl[0] = '\0';
+        judge(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+              "GET, HEAD", 0);
+    }
+}
+
 static int has_body(struct MHD_Connection *c)
 {
     size_t n = 0;
@@ -238,6 +308,10 @@ static void route(struct treq *rq, struct MHD_Connection *c, const char *url,
                   "GET, HEAD", 0);
         else
             judge(rq, MHD_HTTP_OK, "ok", NULL, 0);
+        return;
+    }
+    if (crl_path(url, rq->crl) == 0) {
+        route_crl(rq, method);
         return;
     }
     if (transport_parse_path(url, rq->profile, rq->operation,
@@ -275,6 +349,11 @@ static enum MHD_Result upload(struct treq *rq, const char *data,
     size_t n = *data_len;
 
     *data_len = 0; /* all of it is consumed, kept or dropped */
+    if (rq->crl[0] != '\0' && rq->v.status == 0) {
+        /* a GET with a body: nobody reads it, so it is not kept */
+        rq->dropped += n;
+        return rq->dropped > rq->t->max_body ? MHD_NO : MHD_YES;
+    }
     if (rq->v.status == 0 && n > rq->t->max_body - rq->len) {
         log_debug("transport: body from %s passed %zu bytes", rq->peer,
                   rq->t->max_body);
@@ -299,6 +378,92 @@ static enum MHD_Result upload(struct treq *rq, const char *data,
     return MHD_YES;
 }
 
+/* http_date formats `t` as an IMF-fixdate (RFC 9110 5.6.7), which is
+ * locale-independent, unlike strftime's %a and %b. */
+static void http_date(time_t t, char *buf, size_t len)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
+                                    "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"};
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
+        tm.tm_mon < 0 || tm.tm_mon > 11) {
+        snprintf(buf, len, "%s", "Thu, 01 Jan 1970 00:00:00 GMT");
+        return;
+    }
+    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+}
+
+/* Sends a CRL answer: the body with Last-Modified, Expires and a max-age
+ * that runs out at Expires (never negative). */
+static enum MHD_Result send_crl(struct treq *rq, struct MHD_Connection *c,
+                                struct transport_rsp *rsp)
+{
+    struct MHD_Response *r;
+    char date[64], cache[64] = "no-cache";
+    time_t now = time(NULL);
+
+    r = MHD_create_response_from_buffer(rsp->body_len, rsp->body,
+                                        MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(rsp->body);
+        return MHD_NO;
+    }
+    if (rsp->last_modified != 0) {
+        http_date(rsp->last_modified, date, sizeof(date));
+        if (MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, date) !=
+            MHD_YES)
+            goto fail;
+    }
+    if (rsp->expires != 0) {
+        http_date(rsp->expires, date, sizeof(date));
+        if (MHD_add_response_header(r, MHD_HTTP_HEADER_EXPIRES, date) !=
+            MHD_YES)
+            goto fail;
+        snprintf(cache, sizeof(cache), "public, max-age=%lld",
+                 rsp->expires > now ? (long long)(rsp->expires - now) : 0LL);
+    }
+    return queue_cached(rq, c, r, (unsigned int)rsp->status,
+                        rsp->content_type != NULL ? rsp->content_type : CT_CRL,
+                        NULL, 0, cache);
+
+fail:
+    MHD_destroy_response(r);
+    return MHD_NO;
+}
+
+/* Last call of a CRL request: ask the callback, send what it gives. */
+static enum MHD_Result finish_crl(struct treq *rq, struct MHD_Connection *c)
+{
+    struct transport_rsp rsp;
+    int rc;
+
+    memset(&rsp, 0, sizeof(rsp));
+    rc = rq->t->get_crl(rq->t->arg, rq->crl, &rsp);
+    if (rc != 0 || rsp.status < 200 || rsp.status > 599 ||
+        (rsp.body == NULL && rsp.body_len > 0)) {
+        if (rc == 0)
+            log_error("transport: CRL callback gave status %d", rsp.status);
+        free(rsp.body);
+        return reply_text(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL, 0);
+    }
+    if (rsp.status != MHD_HTTP_OK || rsp.body_len == 0) {
+        free(rsp.body);
+        if (rsp.status == MHD_HTTP_OK)
+            return reply_text(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL,
+                              0);
+        return reply_text(
+            rq, c, (unsigned int)rsp.status,
+            rsp.status == MHD_HTTP_NOT_FOUND ? "not found\n" : NULL, NULL, 0);
+    }
+    return send_crl(rq, c, &rsp);
+}
+
 /* Last call: the body is complete; run the handler and send its answer. */
 static enum MHD_Result finish(struct treq *rq, struct MHD_Connection *c)
 {
@@ -311,6 +476,8 @@ static enum MHD_Result finish(struct treq *rq, struct MHD_Connection *c)
     if (rq->v.status != 0)
         return reply_text(rq, c, rq->v.status, rq->v.text, rq->v.allow,
                           rq->v.close);
+    if (rq->crl[0] != '\0')
+        return finish_crl(rq, c);
     memset(&rsp, 0, sizeof(rsp));
     req.profile = rq->profile[0] != '\0' ? rq->profile : NULL;
     req.operation = rq->operation[0] != '\0' ? rq->operation : NULL;

@@ -20,6 +20,7 @@ struct transport {
     struct MHD_Daemon *daemon;
     transport_handler_fn handler;
     transport_profile_fn profile_ok;
+    transport_get_fn get_crl; /* may be NULL: /crl/ paths are 404 */
     void *arg;
     size_t max_body;
     int port;

@@ -13,8 +13,12 @@
 #define CMPCA_MAX_EKU   8
 
 /* A certificate profile: what may be issued on /.well-known/cmp/p/<name>.
- * The default profile is "3gpp" (also used without /p/<name>). */
-#define PROFILE_MAX_RDNS 16
+ * The default profile is "3gpp" (also used without /p/<name>). Each
+ * `[profile NAME]` section of cmpca.conf defines one; the legacy `[profile]`
+ * section is profile "3gpp". docs/config.md describes every key. */
+#define CMPCA_PROFILE_DEFAULT  "3gpp"
+#define CMPCA_PROFILE_NAME_MAX 64 /* [A-Za-z0-9._-], not only dots */
+#define PROFILE_MAX_RDNS       16
 enum profile_key_bits {
     PROFILE_KEY_EC_P256 = 1 << 0,
     PROFILE_KEY_EC_P384 = 1 << 1,
@@ -29,7 +33,7 @@ enum profile_san { SAN_NONE = 0, SAN_FROM_TEMPLATE = 1 };
 
 struct cmpca_profile {
     char *name;
-    int validity_days;     /* lifetime of issued certificates */
+    int validity_days;     /* lifetime of issued certificates, 1..36500 */
     int clamp;             /* 1: shorten an over-long requested validity or
                               drop a forbidden RDN/extension and answer
                               grantedWithMods; 0: reject badCertTemplate */
@@ -38,12 +42,12 @@ struct cmpca_profile {
                                            subject; none listed: any */
     int num_allowed_rdns;
     int san;               /* enum profile_san */
-    int key_types;         /* PROFILE_KEY_* bits allowed */
+    int key_types;         /* PROFILE_KEY_* bits allowed, never 0 */
     int key_usage;         /* KU_* bits; 0: the RFC 8813 default */
     int num_eku;
     int eku_nids[CMPCA_MAX_EKU];
     char *crl_url;         /* CRL distribution point, NULL: none */
-    int implicit_confirm;  /* may grant implicitConfirm */
+    int implicit_confirm;  /* may grant implicitConfirm (and [cmp] too) */
     int renewal_by_ir;     /* an ir signed by an operator cert renews */
     int kur_key_reuse;     /* a kur may keep the old key */
 };
@@ -67,6 +71,7 @@ struct cmpca_config {
     int txn_expiry;        /* seconds an open transaction waits for certConf */
     int nonce_window;      /* seconds a senderNonce is remembered */
     int implicit_confirm;  /* 1: grant implicitConfirm when asked */
+    /* these three are read from [ca] */
     char *crl_name;        /* served at /crl/<crl_name>.crl */
     int crl_validity;      /* seconds from thisUpdate to nextUpdate */
     int crl_refresh;       /* seconds between scheduled CRL regenerations */
@@ -75,13 +80,17 @@ struct cmpca_config {
     /* [policy] */
     int reenroll;          /* 1: an enrolled device may repeat the ir with its
                               vendor certificate (factory reset) */
-    /* [profile] defaults of the built-in "3gpp" profile */
-    int validity_days;
-    int subject_from_template; /* 1: honour the requested subject */
-    int num_eku;
+    /* DEPRECATED: copies of profile "3gpp" (profiles[0]) made by
+     * config_load and config_defaults for callers written before profiles;
+     * use config_profile() instead. Changing them changes nothing else
+     * (config_write writes the profiles). */
+    int validity_days;         /* profiles[0].validity_days */
+    int subject_from_template; /* profiles[0].subject == template */
+    int num_eku;               /* profiles[0].num_eku */
     int eku_nids[CMPCA_MAX_EKU];
-    char *eku_text;        /* as written in the file, for display */
-    /* [profile NAME] sections; profiles[0] is "3gpp" */
+    char *eku_text;            /* profiles[0]'s EKUs as short names */
+    /* [profile NAME] sections in file order, except that profiles[0] is
+     * always "3gpp" (with defaults when the file does not define it) */
     struct cmpca_profile *profiles;
     size_t num_profiles;
 };
@@ -93,15 +102,19 @@ const struct cmpca_profile *config_profile(const struct cmpca_config *cfg,
 
 /* config_load reads DIR/cmpca.conf (missing keys take defaults). On success
  * *out is new, free with config_free(). Returns -1 with a message in `errbuf`
- * (file:line: reason) on failure. */
+ * (file:line: reason) on failure: unknown section or key, bad value,
+ * duplicate profile. */
 int config_load(const char *dir, struct cmpca_config **out, char *errbuf,
                 size_t errlen);
 
-/* config_defaults returns a new config for `dir` holding only defaults. */
+/* config_defaults returns a new config for `dir` holding only defaults
+ * (one profile, "3gpp"). NULL on allocation failure. */
 struct cmpca_config *config_defaults(const char *dir);
 
 /* config_write writes `cfg` to DIR/cmpca.conf, refusing to overwrite an
- * existing file. Returns 0 or -1 with errno set. */
+ * existing file: every section, every profile as `[profile NAME]` with all
+ * its keys and a comment per key. config_load reads back the same values.
+ * Returns 0 or -1 with errno set. */
 int config_write(const struct cmpca_config *cfg);
 
 /* config_path joins cfg->dir and `rel` (kept as is when absolute) into a new

@@ -13,7 +13,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 "$CMPCA" vendor add zeta v.pem 2>/dev/null || fail "vendor add zeta failed"
 
 run 0 "$CMPCA" device list
-out_is "$(printf 'VENDOR\tSERIAL\tSTATE')"
+out_is "$(printf 'VENDOR\tSERIAL\tSTATE\tAPPROVAL')"
 run 0 "$CMPCA" device add acme SN-1 SN-2
 out_is "added 2, skipped 0 (already registered)"
 run 0 "$CMPCA" device add acme SN-2 SN-3
@@ -25,9 +25,9 @@ run 1 "$CMPCA" device add acme "$(printf 'bad\tserial')"
 run 2 "$CMPCA" device add acme
 run 0 "$CMPCA" device add zeta SN-1
 run 0 "$CMPCA" device list
-out_is "$(printf 'VENDOR\tSERIAL\tSTATE\nacme\tSN-1\tregistered\nacme\tSN-2\tregistered\nacme\tSN-3\tregistered\nzeta\tSN-1\tregistered')"
+out_is "$(printf 'VENDOR\tSERIAL\tSTATE\tAPPROVAL\nacme\tSN-1\tregistered\tauto\nacme\tSN-2\tregistered\tauto\nacme\tSN-3\tregistered\tauto\nzeta\tSN-1\tregistered\tauto')"
 run 0 "$CMPCA" device list zeta
-out_is "$(printf 'VENDOR\tSERIAL\tSTATE\nzeta\tSN-1\tregistered')"
+out_is "$(printf 'VENDOR\tSERIAL\tSTATE\tAPPROVAL\nzeta\tSN-1\tregistered\tauto')"
 run 1 "$CMPCA" device list nosuch
 
 # import: trimming, comments, blank lines, stdin
@@ -37,7 +37,7 @@ out_is "imported 3, skipped 0 (already registered)"
 run 0 "$CMPCA" device import acme - <small.txt
 out_is "imported 2, skipped 1 (already registered)"
 run 0 "$CMPCA" device list acme
-ok "[ \$(wc -l < out) -eq 6 ] && grep -qP '^acme\tSN-5\tregistered$' out" \
+ok "[ \$(wc -l < out) -eq 6 ] && grep -qP '^acme\tSN-5\tregistered\tauto$' out" \
     "imported serials missing from the list"
 run 1 "$CMPCA" device import nosuch small.txt
 run 1 "$CMPCA" device import acme missing.txt

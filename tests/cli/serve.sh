@@ -103,7 +103,7 @@ ok "! cmp -s '$D/demo/new.key' '$D/demo/device.key'" "new.key is the device key"
 ok "grep -qP '^demo-vendor\tserialNumber\tCN=Demo Vendor Root CA$' '$T/vl'" \
     "demo-vendor not registered"
 "$CMPCA" device list demo-vendor >"$T/dl" 2>&1
-ok "grep -qP '^demo-vendor\tDEMO-0001\tregistered$' '$T/dl'" "DEMO-0001 not registered"
+ok "grep -qP '^demo-vendor\tDEMO-0001\tregistered\tauto$' '$T/dl'" "DEMO-0001 not registered"
 
 # --demo again: same PKI, command printed again
 sum=$(sha256sum "$D/demo/device.pem")

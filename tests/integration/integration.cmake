@@ -13,7 +13,15 @@ set(CMPCA_INTEGRATION_TESTS
     http_errors
     noroot
     concurrent
-    restart_certconf)
+    restart_certconf
+    kur
+    cr_p10cr
+    rr_crl
+    genm
+    approval
+    lifecycle_rejections
+    certconf_reject
+    profiles)
 
 foreach(t ${CMPCA_INTEGRATION_TESTS})
     add_test(NAME integration.${t}

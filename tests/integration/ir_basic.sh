@@ -87,7 +87,7 @@ cli vendor add acme "$PKI/vroot.pem" >/dev/null || fail "vendor add failed"
 cli device add acme SN0001 SN0002 SN0003 >/dev/null || fail "device add failed"
 grep -q '^acme' <<<"$(cli vendor list)" || fail "vendor list does not show acme"
 check "devices start registered; device list has its header"
-assert_eq "$(printf 'VENDOR\tSERIAL\tSTATE')" "$(cli device list | sed -n 1p)" "device list header"
+assert_eq "$(printf 'VENDOR\tSERIAL\tSTATE\tAPPROVAL')" "$(cli device list | sed -n 1p)" "device list header"
 assert_eq registered "$(device_state acme SN0001)" "state of SN0001 before enrollment"
 assert_eq 0 "$(cert_count)" "certificates before enrollment"
 

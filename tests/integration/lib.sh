@@ -437,3 +437,402 @@ pubkey_of() {
         openssl pkey -in "$1" -pubout -outform DER | od -An -v -tx1 | tr -d ' \n'
     fi
 }
+
+# ---- lifecycle: kur, cr, p10cr, rr, genm, CRLs, polling ------------------------
+
+# run_cmp RUN CMD [openssl cmp options...]: one `openssl cmp -cmd CMD` that
+# trusts the operator root for the responses; credentials (-cert/-key, or
+# -secret/-ref) and everything else come from the options (later options
+# override earlier ones, e.g. -total_timeout). Outputs in $OUT/RUN (old ones
+# removed first): cert.pem capubs.pem extra.pem reqN.der rspN.der (N =
+# 1..RUN_MSGS, default 8; a polling client needs more, and the client fails
+# when it runs out of names) client.log. Sets RUN_RC; never fails by itself.
+run_cmp() {
+    _cmp_prepare "$1" "$2"
+    shift 2
+    RUN_RC=0
+    openssl cmp "${CMP_ARGS[@]}" "$@" >"$CMP_LOG" 2>&1 || RUN_RC=$?
+}
+
+# run_cmp_bg RUN CMD [options...]: run_cmp in the background; sets BG_PID
+# (also stopped on exit). Collect it with `wait_pid $BG_PID S; RUN_RC=$WAIT_RC`.
+run_cmp_bg() {
+    _cmp_prepare "$1" "$2"
+    shift 2
+    openssl cmp "${CMP_ARGS[@]}" "$@" >"$CMP_LOG" 2>&1 &
+    BG_PID=$!
+    EXTRA_PIDS+=("$BG_PID")
+}
+
+# _cmp_prepare RUN CMD: the output directory and CMP_ARGS, CMP_LOG for run_cmp.
+_cmp_prepare() {
+    local o=$OUT/$1 n=${RUN_MSGS:-8} i reqs="" rsps=""
+    mkdir -p "$o"
+    rm -f "$o"/req*.der "$o"/rsp*.der "$o/cert.pem" "$o/capubs.pem" "$o/extra.pem" "$o/client.log"
+    for i in $(seq "$n"); do
+        reqs+=${reqs:+,}$o/req$i.der
+        rsps+=${rsps:+,}$o/rsp$i.der
+    done
+    CMP_LOG=$o/client.log
+    CMP_ARGS=(-cmd "$2" -server "127.0.0.1:$PORT" -path "$CMP_PATH"
+        -trusted "$D/root.pem" -certout "$o/cert.pem"
+        -cacertsout "$o/capubs.pem" -extracertsout "$o/extra.pem"
+        -reqout "$reqs" -rspout "$rsps" -msg_timeout 30 -total_timeout 60)
+}
+
+# client_errors LOG: the client's error, status and failInfo lines, joined.
+client_errors() {
+    grep -E 'error|PKIStatus|PKIFailureInfo|status' "$1" | head -n 4 | tr '\n' ' ' || true
+}
+
+# expect_ok RUN WHAT: the client of run RUN exited 0.
+expect_ok() {
+    check "$1: $2"
+    [ "$RUN_RC" -eq 0 ] || fail "$1: openssl cmp exited $RUN_RC: $(client_errors "$OUT/$1/client.log")"
+}
+
+# enroll RUN DEVICE [openssl cmp options]: run_ir that must succeed; the
+# operator certificate is $OUT/RUN/cert.pem and its key $OUT/RUN/new.key.
+enroll() {
+    run_ir "$@"
+    expect_ok "$1" "initial enrollment of $2 succeeds"
+    [ -s "$OUT/$1/cert.pem" ] || fail "$1: no certificate written by -certout"
+}
+
+# assert_cert_count N WHAT: the store holds N certificates.
+assert_cert_count() {
+    check "$2: $1 certificate(s) in the store"
+    assert_eq "$1" "$(cert_count)" "$2: certificates in the store"
+}
+
+# last_rsp RUN: the last response run RUN saved (rspN.der, largest N).
+last_rsp() {
+    local i last=""
+    for i in $(seq 100); do
+        [ -e "$OUT/$1/rsp$i.der" ] || break
+        last=$OUT/$1/rsp$i.der
+    done
+    echo "$last"
+}
+
+# expect_failinfo_in RUN RSP.der NAME: like expect_failinfo, for the saved
+# response RSP.der of run RUN (say the last one after polling).
+expect_failinfo_in() {
+    local o=$OUT/$1 f=$2 want=$3
+    check "$1: client fails with failInfo $want ($(basename "$f"))"
+    [ "$RUN_RC" -ne 0 ] || fail "$1: client succeeded, expected failInfo $want"
+    [ -s "$f" ] || fail "$1: no response $f saved ($(client_errors "$o/client.log"))"
+    assert_eq "$want" "$(failinfo_of "$f")" "$1: failInfo in $(basename "$f")"
+    assert_eq 2 "$(pkistatus_of "$f")" "$1: PKIStatus in $(basename "$f") (2 = rejection)"
+    assert_eq "$want" "$(client_failinfo "$o/client.log")" "$1: failInfo reported by the client"
+}
+
+# expect_body RUN N TYPE WHAT: request (reqN) or response (rspN) N of RUN
+# has PKIBody TYPE; N is like "rsp1" or "req2".
+expect_body() {
+    assert_eq "$3" "$(bodytype_of "$OUT/$1/$2.der")" "$1: body type of $2 ($4)"
+}
+
+# shellcheck disable=SC2016 # awk code, expanded by awk
+# _ASN1_WALK: awk prelude for `openssl asn1parse` lines: d (depth), off, hl,
+# l, and top (count of depth-1 elements, 2 = the PKIBody) and body.
+_ASN1_WALK='
+    {
+        x = $0; sub(/.*d=/, "", x); d = x + 0
+        off = $0; sub(/:.*/, "", off); off += 0
+        hl = $0; sub(/.*hl= */, "", hl); hl += 0
+        l = $0; sub(/.* l= */, "", l); l += 0
+    }
+    d == 1 {
+        top++
+        if (top == 2) { b = $0; sub(/.*cont \[ */, "", b); sub(/ *\].*/, "", b); body = b + 0 }
+    }'
+
+# certreqid_of RSP.der: the certReqId of the first CertResponse of an
+# ip/cp/kup, in decimal (-1 for a p10cr answer); empty when there is none.
+certreqid_of() {
+    local v
+    v=$(asn1_lines "$1" | awk "$_ASN1_WALK"'
+        d == 1 || top != 2 || (body != 1 && body != 3 && body != 8) { next }
+        { cnt[d]++; for (k = d + 1; k < 32; k++) cnt[k] = 0
+          kind[d] = ($0 ~ /cons: *cont/) ? "cont" : ($0 ~ /SEQUENCE/ ? "seq" : "x") }
+        d == 5 && kind[3] == "seq" && cnt[4] == 1 && cnt[5] == 1 && /prim: *INTEGER/ {
+            v = $0; sub(/.*INTEGER *:/, "", v); print v; exit }')
+    case $v in
+    "") echo "" ;;
+    -*) printf -- '-%d\n' "0x${v#-}" ;;
+    *) printf '%d\n' "0x$v" ;;
+    esac
+}
+
+# has_capubs RSP.der: an ip/cp/kup carries caPubs ([1] in CertRepMessage).
+has_capubs() {
+    asn1_lines "$1" | awk "$_ASN1_WALK"'
+        top == 2 && d == 3 && /cons: *cont \[ *1 *\]/ { found = 1 }
+        END { exit !found }'
+}
+
+# certrep_cert RSP.der OUT.pem: the certificate of the first CertResponse of
+# an ip/cp/kup (also when the client refused it) as PEM; returns 1 if none.
+certrep_cert() {
+    local pos
+    pos=$(asn1_lines "$1" | awk "$_ASN1_WALK"'
+        d == 1 || top != 2 || (body != 1 && body != 3 && body != 8) { next }
+        { cnt[d]++; for (k = d + 1; k < 32; k++) cnt[k] = 0
+          kind[d] = ($0 ~ /cons: *cont/) ? "cont" : ($0 ~ /SEQUENCE/ ? "seq" : "x") }
+        d == 7 && kind[3] == "seq" && cnt[4] == 1 && cnt[5] == 3 && kind[6] == "cont" && cnt[6] == 1 && cnt[7] == 1 {
+            print off, hl + l; exit }')
+    [ -n "$pos" ] || return 1
+    der_cut "$1" "${pos% *}" "${pos#* }" | openssl x509 -inform DER -out "$2" 2>/dev/null
+}
+
+# header_nonce MSG.der 5|6: the senderNonce (5) or recipNonce (6) of a saved
+# PKIMessage, uppercase hex; empty when absent.
+header_nonce() {
+    asn1_lines "$1" | awk -v tag="$2" "$_ASN1_WALK"'
+        top == 1 && d == 2 { want = ($0 ~ ("cont \\[ *" tag " *\\]")); next }
+        want && d == 3 { v = $0; sub(/.*\[HEX DUMP\]:/, "", v); print v; exit }'
+}
+
+# expect_nonces RUN: every saved response N of RUN echoes request N's
+# senderNonce as recipNonce (RFC 4210 5.1.1), which the client checks.
+expect_nonces() {
+    local i
+    check "$1: each response's recipNonce is the senderNonce of the request it answers"
+    for i in $(seq 100); do
+        [ -e "$OUT/$1/rsp$i.der" ] || break
+        assert_eq "$(header_nonce "$OUT/$1/req$i.der" 5)" "$(header_nonce "$OUT/$1/rsp$i.der" 6)" \
+            "$1: recipNonce of rsp$i ($(bodytype_of "$OUT/$1/rsp$i.der")) vs senderNonce of req$i ($(bodytype_of "$OUT/$1/req$i.der"))"
+    done
+}
+
+# der_cut FILE OFFSET LENGTH: LENGTH bytes of FILE from OFFSET, on stdout.
+der_cut() {
+    head -c $(($2 + $3)) "$1" | tail -c "$3"
+}
+
+# genp_itavs RSP.der: one line per InfoTypeAndValue of a genp: the infoType
+# as asn1parse names it (id-it-caCerts, or dotted when it has no name), then
+# "OFFSET LENGTH" of the whole infoValue TLV when there is one.
+genp_itavs() {
+    asn1_lines "$1" | awk "$_ASN1_WALK"'
+        d == 1 || top != 2 || body != 22 { next }
+        d == 3 { if (cur != "") print cur; cur = ""; n = 0; next }
+        d == 4 {
+            n++
+            if (n == 1) { o = $0; sub(/.*OBJECT *:/, "", o); cur = o }
+            else if (n == 2) cur = cur " " off " " (hl + l)
+        }
+        END { if (cur != "") print cur }'
+}
+
+# der_certs DER OUT.pem: the certificates directly inside the SEQUENCE in
+# file DER (e.g. a caCerts infoValue), in order, as PEM into OUT.pem.
+der_certs() {
+    local line
+    : >"$2"
+    while read -r line; do
+        # shellcheck disable=SC2086 # "OFFSET LENGTH"
+        set -- "$1" "$2" $line
+        der_cut "$1" "$3" "$4" | openssl x509 -inform DER >>"$2" 2>/dev/null ||
+            fail "der_certs: element at offset $3 of $1 is not a certificate"
+    done < <(asn1_lines "$1" | awk "$_ASN1_WALK"' d == 1 { print off, hl + l }')
+}
+
+# ---- CRLs -------------------------------------------------------------------
+
+# crl_get FILE [NAME]: GETs /crl/NAME.crl (default ca) into FILE; prints
+# "HTTP_STATUS CONTENT_TYPE".
+crl_get() {
+    curl -s -o "$1" -w '%{http_code} %{content_type}' --max-time 30 \
+        "http://127.0.0.1:$PORT/crl/${2:-ca}.crl" || true
+}
+
+# crl_fetch FILE WHAT: crl_get that must give 200, application/pkix-crl and
+# a DER CRL signed by the issuing CA (whose subject is its issuer).
+crl_fetch() {
+    local got
+    got=$(crl_get "$1")
+    check "$2: GET /crl/ca.crl gives 200 application/pkix-crl"
+    assert_eq "200 application/pkix-crl" "$got" "$2: HTTP status and Content-Type of the CRL"
+    crl_verify "$1" DER "$2"
+}
+
+# crl_verify FILE DER|PEM WHAT: FILE is a CRL issued by the issuing CA and
+# its signature verifies with the CA's key.
+crl_verify() {
+    check "$3: the CRL is issued and signed by the issuing CA"
+    openssl crl -inform "$2" -in "$1" -noout -CAfile "$D/ca.pem" >"$T/crl-verify.log" 2>&1 ||
+        fail "$3: openssl crl cannot read or verify the CRL: $(tr '\n' ' ' <"$T/crl-verify.log")"
+    grep -q 'verify OK' "$T/crl-verify.log" ||
+        fail "$3: CRL signature does not verify: $(tr '\n' ' ' <"$T/crl-verify.log")"
+    assert_eq "$(openssl x509 -in "$D/ca.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')" \
+        "$(openssl crl -inform "$2" -in "$1" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')" \
+        "$3: CRL issuer"
+}
+
+# crl_text FILE [DER|PEM]: `openssl crl -text` of FILE (empty if unreadable).
+crl_text() {
+    local text
+    text=$(openssl crl -inform "${2:-DER}" -in "$1" -noout -text 2>/dev/null) || true
+    [ -z "$text" ] || printf '%s\n' "$text"
+}
+
+# crl_serials FILE [DER|PEM]: the revoked serials, uppercase hex, one a line.
+crl_serials() {
+    crl_text "$@" | sed -n 's/^ *Serial Number: *//p'
+}
+
+# crl_has FILE SERIAL [DER|PEM]: SERIAL is listed in the CRL.
+crl_has() {
+    crl_serials "$1" "${3:-DER}" | grep -qix -- "$2"
+}
+
+# crl_reason FILE SERIAL [DER|PEM]: the reason code of SERIAL's entry as
+# openssl prints it ("Superseded", "Key Compromise"), "none" when the entry
+# has none, empty when SERIAL is not listed.
+crl_reason() {
+    crl_text "$1" "${3:-DER}" | awk -v s="$2" '
+        /^ *Serial Number:/ { if (in_e) exit; in_e = (toupper($3) == toupper(s)); if (in_e) found = 1; next }
+        in_e && /CRL Reason Code/ { getline; gsub(/^ +| +$/, ""); reason = $0 }
+        END { if (found) print (reason == "" ? "none" : reason) }'
+}
+
+# crl_number FILE [DER|PEM]: the cRLNumber in decimal (empty without one).
+crl_number() {
+    local v
+    v=$(openssl crl -inform "${2:-DER}" -in "$1" -noout -crlnumber 2>/dev/null | sed -n 's/^crlNumber=//p')
+    case $v in
+    "" | "<NONE>") echo "" ;;
+    0x* | 0X*) printf '%d\n' "$v" ;;
+    *) printf '%d\n' "0x$v" ;;
+    esac
+}
+
+# cert_days CERT.pem: notAfter - notBefore in whole days (rounded).
+cert_days() {
+    local nb na
+    nb=$(date -u -d "$(openssl x509 -in "$1" -noout -startdate | sed 's/^notBefore=//')" +%s)
+    na=$(date -u -d "$(openssl x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')" +%s)
+    echo $(((na - nb + 43200) / 86400))
+}
+
+# wait_for_file FILE PID SECONDS: waits until FILE exists, while PID runs,
+# at most SECONDS; returns 1 when FILE did not appear.
+wait_for_file() {
+    local i
+    for i in $(seq $(($3 * 10))); do
+        [ -e "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -e "$1" ]
+}
+
+# wait_pid PID SECONDS: waits at most SECONDS for background PID to end and
+# sets WAIT_RC to its exit status (124 when it had to be killed).
+wait_pid() {
+    local i
+    WAIT_RC=0
+    for i in $(seq $(($2 * 10))); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+        WAIT_RC=124
+        return 0
+    fi
+    wait "$1" || WAIT_RC=$?
+}
+
+# server_log_tail N: the last N lines of the server log, for reports.
+server_log_tail() {
+    tail -n "${1:-5}" "$SERVER_LOG" 2>/dev/null | tr '\n' ' ' || true
+}
+
+# setup_acme NAME=SERIAL...: vendor "acme" (root $PKI/vroot) trusted, and for
+# each pair a device certificate $PKI/NAME.{pem,key} with serial SERIAL,
+# registered. Needs ca_init first.
+setup_acme() {
+    local p
+    [ -s "$PKI/vroot.pem" ] || pki_root vroot "/O=Acme Vendor/CN=Acme Vendor Root CA"
+    for p in "$@"; do
+        pki_device "${p%%=*}" "${p#*=}" vroot
+    done
+    cli vendor list | grep -q '^acme' || cli vendor add acme "$PKI/vroot.pem" >/dev/null ||
+        fail "vendor add acme failed"
+    for p in "$@"; do
+        cli device add acme "${p#*=}" >/dev/null || fail "device add acme ${p#*=} failed"
+    done
+}
+
+# check_op_cert RUN CERT.pem KEY WHAT: CERT chains to the operator root
+# through the issuing CA, is issued by it and certifies the public key of
+# KEY (a private key or a CSR's key given as a certificate-less PEM key).
+check_op_cert() {
+    local o=$OUT/$1
+    check "$1: $4: chains to the operator root, issued by the issuing CA, holds the requested key"
+    [ -s "$2" ] || fail "$1: no certificate in $2"
+    openssl verify -CAfile "$D/root.pem" -untrusted "$D/ca.pem" "$2" >"$o/verify.log" 2>&1 ||
+        fail "$1: openssl verify: $(tr '\n' ' ' <"$o/verify.log")"
+    assert_eq "$(openssl x509 -in "$D/ca.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')" \
+        "$(openssl x509 -in "$2" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')" "$1: issuer"
+    assert_eq "$(pubkey_of "$3")" "$(pubkey_of "$2")" "$1: public key"
+}
+
+# check_certrep RUN TYPE WHAT [CERTREQID]: run RUN got TYPE (1 ip, 3 cp,
+# 8 kup) with status accepted and certReqId CERTREQID (default 0), sent
+# certConf (24) and got pkiConf (19); no third request.
+check_certrep() {
+    local o=$OUT/$1
+    check "$1: $3: body $2 accepted, certConf answered by pkiConf"
+    expect_body "$1" rsp1 "$2" "$3"
+    assert_eq 0 "$(pkistatus_of "$o/rsp1.der")" "$1: PKIStatus (0 = accepted)"
+    assert_eq "${4:-0}" "$(certreqid_of "$o/rsp1.der")" "$1: certReqId"
+    expect_body "$1" req2 24 "certConf"
+    expect_body "$1" rsp2 19 "pkiConf"
+    [ ! -e "$o/req3.der" ] || fail "$1: a third request was sent"
+}
+
+# ---- building DER by hand (for what `openssl cmp` 3.0 cannot send) ------------
+
+# hex_of FILE: the bytes of FILE as one lowercase hex string.
+hex_of() {
+    od -An -v -tx1 "$1" | tr -d ' \n'
+}
+
+# hex_write HEX FILE: writes the bytes spelled by HEX into FILE.
+hex_write() {
+    local h=$1 i
+    : >"$2"
+    # printf in chunks, so no argument grows too long
+    for ((i = 0; i < ${#h}; i += 2048)); do
+        # shellcheck disable=SC2059,SC2001 # the format is the escaped bytes
+        printf "$(sed 's/../\\x&/g' <<<"${h:i:2048}")" >>"$2"
+    done
+}
+
+# der_tlv TAG HEX: a DER element with tag octet TAG (hex) around HEX.
+der_tlv() {
+    local n=$((${#2} / 2))
+    if [ "$n" -lt 128 ]; then
+        printf '%s%02x%s' "$1" "$n" "$2"
+    elif [ "$n" -lt 256 ]; then
+        printf '%s81%02x%s' "$1" "$n" "$2"
+    else
+        printf '%s82%04x%s' "$1" "$n" "$2"
+    fi
+}
+
+# der_child_hex FILE DEPTH INDEX: the whole TLV (hex) of the INDEX-th (from
+# 1) element at depth DEPTH of the DER in FILE, counted in document order.
+der_child_hex() {
+    local pos h
+    pos=$(asn1_lines "$1" | awk -v want_d="$2" -v want_i="$3" "$_ASN1_WALK"'
+        d == want_d && ++n == want_i { print off, hl + l; exit }')
+    [ -n "$pos" ] || return 1
+    h=$(hex_of "$1")
+    echo "${h:$((2 * ${pos% *})):$((2 * ${pos#* }))}"
+}

@@ -4,3 +4,14 @@ target_include_directories(test_store PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_store PRIVATE cmpca_store Threads::Threads)
 add_test(NAME unit.store COMMAND test_store)
 set_tests_properties(unit.store PROPERTIES TIMEOUT 120)
+# Manual approval: the device row the CLI and the server share.
+add_executable(test_store_approval
+               ${CMAKE_CURRENT_LIST_DIR}/test_store_approval.c)
+target_include_directories(test_store_approval PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_store_approval PRIVATE cmpca_store)
+add_test(NAME unit.store_approval COMMAND test_store_approval)
+# Revocation and CRL bookkeeping: certificate columns, revoked list, CRL numbers.
+add_executable(test_store_revoke ${CMAKE_CURRENT_LIST_DIR}/test_store_revoke.c)
+target_include_directories(test_store_revoke PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_store_revoke PRIVATE cmpca_store Threads::Threads)
+add_test(NAME unit.store_revoke COMMAND test_store_revoke)

@@ -126,11 +126,13 @@ static void test_vendor_trust(const char *dir, struct store *st)
     struct cmpca_err err = CMPCA_ERR_INIT;
     STACK_OF(X509) *inter, *none = sk_X509_new_null();
     X509 *good, *foreign, *by_cn, *noattr, *expired;
-    time_t now = time(NULL);
+    time_t now;
 
     make_pki(dir, "acme", &acme);
     make_pki(dir, "other", &other);
     make_pki(dir, "cnv", &cnv);
+    now = time(NULL) + 600; /* after the notBefore of every certificate made
+                               below, however slow the machine */
 
     /* no vendor at all yet */
     good = device_cert(&acme, "CN=eNodeB/serialNumber=SN1", 0, 30);
@@ -201,26 +203,26 @@ static void test_registry(struct store *st, struct cmpca_config *cfg)
     memset(&dev, 0, sizeof(dev));
     strcpy(dev.vendor, "acme");
     strcpy(dev.serial, "SN1");
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), -1);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), -1);
     CHECK_INT_EQ(err.failinfo, FI_NOT_AUTHORIZED);
-    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", &err), 0);
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), 0);
+    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", APPROVAL_AUTO, &err), 0);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), 0);
     CHECK_INT_EQ(store_device_set_state(st, "acme", "SN1", DEVICE_ENROLLED,
                                         &err),
                  0);
     cfg->reenroll = 1;
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), 0);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), 0);
     cfg->reenroll = 0;
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), -1);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), -1);
     CHECK_INT_EQ(err.failinfo, FI_NOT_AUTHORIZED);
     CHECK_INT_EQ(store_device_set_state(st, "acme", "SN1", DEVICE_DISABLED,
                                         &err),
                  0);
     cfg->reenroll = 1;
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), -1);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), -1);
     /* the same serial under another vendor is another device */
     strcpy(dev.vendor, "cnv");
-    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, &err), -1);
+    CHECK_INT_EQ(policy_device_may_enroll(st, cfg, &dev, NULL, &err), -1);
 }
 
 static int alg_ok(int nid)
@@ -267,48 +269,6 @@ static void test_algorithms(void)
     EVP_PKEY_free(k);
 }
 
-static void test_subject(struct cmpca_config *cfg)
-{
-    struct policy_device dev;
-    struct cmpca_err err = CMPCA_ERR_INIT;
-    X509_NAME *req = X509_NAME_new(), *out = NULL;
-    char buf[256];
-    int mod = -1;
-
-    memset(&dev, 0, sizeof(dev));
-    strcpy(dev.serial, "SN1");
-    cfg->subject_from_template = 0;
-    CHECK_INT_EQ(policy_subject(cfg, &dev, NULL, &out, &mod, &err), 0);
-    X509_NAME_oneline(out, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "/CN=SN1/serialNumber=SN1");
-    CHECK_INT_EQ(mod, 0);
-    X509_NAME_free(out);
-
-    X509_NAME_add_entry_by_txt(req, "CN", MBSTRING_UTF8,
-                               (unsigned char *)"evil", -1, -1, 0);
-    CHECK_INT_EQ(policy_subject(cfg, &dev, req, &out, &mod, &err), 0);
-    X509_NAME_oneline(out, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "/CN=SN1/serialNumber=SN1");
-    CHECK_INT_EQ(mod, 1);
-    X509_NAME_free(out);
-
-    cfg->subject_from_template = 1;
-    CHECK_INT_EQ(policy_subject(cfg, &dev, req, &out, &mod, &err), 0);
-    X509_NAME_oneline(out, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "/CN=evil");
-    CHECK_INT_EQ(mod, 0);
-    X509_NAME_free(out);
-
-    /* an identity PrintableString cannot carry is named by CN alone */
-    cfg->subject_from_template = 0;
-    strcpy(dev.serial, "SN_1@x");
-    CHECK_INT_EQ(policy_subject(cfg, &dev, NULL, &out, &mod, &err), 0);
-    X509_NAME_oneline(out, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "/CN=SN_1@x");
-    X509_NAME_free(out);
-    X509_NAME_free(req);
-}
-
 int main(void)
 {
     char dir[] = "/tmp/test_policy.XXXXXX", uri[600], cmd[700];
@@ -325,7 +285,6 @@ int main(void)
         test_vendor_trust(dir, st);
         test_registry(st, cfg);
         test_algorithms();
-        test_subject(cfg);
     }
     store_close(st);
     config_free(cfg);

@@ -208,18 +208,18 @@ static void test_devices(struct store *st)
     struct collect col = {0};
     char longsn[300];
 
-    CHECK_INT_EQ(store_device_add(st, "acme", "SN2", &err), 0);
-    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", &err), 0);
-    CHECK_INT_EQ(store_device_add(st, "zeta", "SN0", &err), 0);
-    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", &err), STORE_EXISTS);
-    CHECK_INT_EQ(store_device_add(st, "ghost", "SN1", &err), STORE_NOTFOUND);
-    CHECK_INT_EQ(store_device_add(st, "acme", "bad\nserial", &err), -1);
+    CHECK_INT_EQ(store_device_add(st, "acme", "SN2", APPROVAL_AUTO, &err), 0);
+    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", APPROVAL_AUTO, &err), 0);
+    CHECK_INT_EQ(store_device_add(st, "zeta", "SN0", APPROVAL_AUTO, &err), 0);
+    CHECK_INT_EQ(store_device_add(st, "acme", "SN1", APPROVAL_AUTO, &err), STORE_EXISTS);
+    CHECK_INT_EQ(store_device_add(st, "ghost", "SN1", APPROVAL_AUTO, &err), STORE_NOTFOUND);
+    CHECK_INT_EQ(store_device_add(st, "acme", "bad\nserial", APPROVAL_AUTO, &err), -1);
     CHECK(strncmp(err.msg, "store:", 6) == 0);
     memset(longsn, 'A', 257);
     longsn[257] = '\0';
-    CHECK_INT_EQ(store_device_add(st, "acme", longsn, &err), -1);
+    CHECK_INT_EQ(store_device_add(st, "acme", longsn, APPROVAL_AUTO, &err), -1);
     longsn[256] = '\0';
-    CHECK_INT_EQ(store_device_add(st, "acme", longsn, &err), 0);
+    CHECK_INT_EQ(store_device_add(st, "acme", longsn, APPROVAL_AUTO, &err), 0);
 
     CHECK_INT_EQ(store_device_get(st, "acme", "SN1", &d, &err), 0);
     CHECK_STR_EQ(d.vendor, "acme");
@@ -273,7 +273,7 @@ static void test_import(struct store *st)
         sn[i] = buf + i * 16;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    CHECK_INT_EQ(store_device_import(st, "zeta", sn, N, &added, &skipped, &err),
+    CHECK_INT_EQ(store_device_import(st, "zeta", sn, N, APPROVAL_AUTO, &added, &skipped, &err),
                  0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("import of %d serials: %.3f s\n", N,
@@ -283,22 +283,22 @@ static void test_import(struct store *st)
     CHECK_INT_EQ(skipped, 0);
     /* half old, half new */
     CHECK_INT_EQ(
-        store_device_import(st, "zeta", sn + N / 2, N, &added, &skipped, &err),
+        store_device_import(st, "zeta", sn + N / 2, N, APPROVAL_AUTO, &added, &skipped, &err),
         0);
     CHECK_INT_EQ(added, N / 2);
     CHECK_INT_EQ(skipped, N / 2);
     CHECK_INT_EQ(
-        store_device_import(st, "zeta", dups, 3, &added, &skipped, &err), 0);
+        store_device_import(st, "zeta", dups, 3, APPROVAL_AUTO, &added, &skipped, &err), 0);
     CHECK_INT_EQ(added, 1);
     CHECK_INT_EQ(skipped, 2);
     /* all or nothing */
     CHECK_INT_EQ(
-        store_device_import(st, "zeta", bad, 3, &added, &skipped, &err), -1);
+        store_device_import(st, "zeta", bad, 3, APPROVAL_AUTO, &added, &skipped, &err), -1);
     CHECK(strncmp(err.msg, "store:", 6) == 0 && strstr(err.msg, "#3"));
     CHECK_INT_EQ(store_device_get(st, "zeta", "NEW-1", &d, &err),
                  STORE_NOTFOUND);
     CHECK_INT_EQ(
-        store_device_import(st, "ghost", sn, 2, &added, &skipped, &err),
+        store_device_import(st, "ghost", sn, 2, APPROVAL_AUTO, &added, &skipped, &err),
         STORE_NOTFOUND);
     CHECK_INT_EQ(store_device_foreach(st, "zeta", collect_dev, &col, &err), 0);
     CHECK_INT_EQ(col.calls, N + N / 2 + 1 + 1); /* + DUP + SN0 */
@@ -639,7 +639,7 @@ static void test_two_handles(void)
     CHECK_INT_EQ(store_vendor_add(a, &v, &err), 0);
     CHECK_INT_EQ(store_vendor_get(b, "acme", &vg, &err), 0);
     store_vendor_clear(&vg);
-    CHECK_INT_EQ(store_device_add(b, "acme", "D1", &err), 0);
+    CHECK_INT_EQ(store_device_add(b, "acme", "D1", APPROVAL_AUTO, &err), 0);
     CHECK_INT_EQ(store_device_get(a, "acme", "D1", &d, &err), 0);
     store_device_clear(&d);
     CHECK_INT_EQ(store_device_set_state(a, "acme", "D1", DEVICE_DISABLED, &err),
