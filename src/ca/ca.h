@@ -95,6 +95,26 @@ int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
 int ca_crl_publish(const struct ca *ca, struct store *st, const char *name,
                    int validity_secs, X509_CRL **out, struct cmpca_err *err);
 
+/* ---- sealed shared secrets (src/ca/seal.c) ----
+ * Device secrets for MAC protection are stored encrypted with a 256-bit key
+ * kept in a file of its own (mode 0600), so a copy of the database alone
+ * reveals no secret. AES-256-GCM, a fresh 96-bit nonce per secret. */
+#define CA_SEAL_KEY_LEN 32
+
+/* ca_seal_key_load reads the key file `path`; when it does not exist and
+ * `create` is set, makes a new random key and writes it (O_EXCL, 0600). */
+int ca_seal_key_load(const char *path, int create,
+                     unsigned char out[CA_SEAL_KEY_LEN], struct cmpca_err *err);
+/* ca_secret_seal encrypts `plain`; *out is new (OPENSSL_free). */
+int ca_secret_seal(const unsigned char key[CA_SEAL_KEY_LEN],
+                   const uint8_t *plain, size_t plain_len, uint8_t **out,
+                   size_t *out_len, struct cmpca_err *err);
+/* ca_secret_unseal decrypts and authenticates `sealed`; *out is new, free
+ * with OPENSSL_clear_free(*out, *out_len). */
+int ca_secret_unseal(const unsigned char key[CA_SEAL_KEY_LEN],
+                     const uint8_t *sealed, size_t sealed_len, uint8_t **out,
+                     size_t *out_len, struct cmpca_err *err);
+
 /* ca_serial_new draws a positive serial of 16 random octets (CSPRNG) with
  * the top bit clear and the top byte non-zero, so its DER is always 16
  * octets. *out is new. */

@@ -110,6 +110,26 @@ int cmp_verify_pinned(struct cmp_req *rq, const struct store_txn *t,
 int cmp_followup_load(struct cmp_req *rq, struct store_txn *t, X509 **pinned,
                       struct cmpca_err *err);
 
+/* mac.c: MAC protection, PasswordBasedMac (RFC 9810 5.1.3.1) and PBMAC1
+ * (RFC 9481 6.1.2, PBKDF2 + HMAC-SHA2). */
+/* cmp_mac_check_params checks the parameters of MAC algorithm `alg`
+ * against the [mac] limits of `cfg` without deriving any key, so an
+ * oversized iteration count is refused at no cost: badAlg for an algorithm
+ * or OWF/MAC we do not accept (SHA-1 and MD5 included), badMessageCheck for
+ * counts or lengths out of bounds or unreadable parameters. */
+int cmp_mac_check_params(const X509_ALGOR *alg, const struct cmpca_config *cfg,
+                         struct cmpca_err *err);
+/* cmp_mac_verify checks the protection of `msg` with `secret` (after
+ * cmp_mac_check_params). badMessageCheck when it does not match. */
+int cmp_mac_verify(const CMPCA_PKIMESSAGE *msg, const uint8_t *secret,
+                   size_t secret_len, const struct cmpca_config *cfg,
+                   struct cmpca_err *err);
+/* cmp_mac_protect sets protectionAlg and protection of `rsp`: the same
+ * algorithm, OWF/PRF, MAC and iteration count as `like` (the request's
+ * protectionAlg), a fresh random salt. Returns 0 or -1. */
+int cmp_mac_protect(CMPCA_PKIMESSAGE *rsp, const X509_ALGOR *like,
+                    const uint8_t *secret, size_t secret_len);
+
 /* auth.c: was the protecting certificate issued by this CA? */
 int cmp_signer_is_ours(const struct cmp_req *rq);
 /* auth.c: the signer is a confirmed, unrevoked, valid operator certificate

@@ -137,6 +137,8 @@ struct store_cert {
                           the CRL too) */
     int reason;        /* CRLReason (RFC 5280 5.3.1) when revoked_at != 0 */
     char *profile;     /* certificate profile it was issued under, may be NULL */
+    char *ra;          /* the RA that requested it on the device's behalf,
+                          may be NULL */
 };
 
 /* Inserts a new certificate. STORE_EXISTS if the serial is taken (the caller
@@ -229,6 +231,57 @@ int store_txn_finish(struct store *st, const uint8_t *tid, size_t tid_len,
 int store_txn_expire(struct store *st, time_t now, char ***serials,
                      size_t *num_serials, struct cmpca_err *err);
 void store_txn_clear(struct store_txn *t);
+
+/* ---- registration authorities (RA mode, RFC 9483 5) ---- */
+struct store_ra {
+    char *name;         /* [A-Za-z0-9._-]{1,64} */
+    char *cert_pem;     /* the RA's certificate, pinned: a request is the
+                           RA's when its protecting certificate is this one */
+    char *vendors;      /* comma-separated vendor names whose devices it may
+                           serve; "*" for all */
+    int may_raverify;   /* may vouch for POP (raVerified) */
+    int may_revoke;     /* may revoke its devices' certificates */
+    time_t created;
+};
+
+/* STORE_EXISTS if an RA of that name exists. */
+int store_ra_add(struct store *st, const struct store_ra *ra,
+                 struct cmpca_err *err);
+/* STORE_NOTFOUND if there is none. */
+int store_ra_remove(struct store *st, const char *name, struct cmpca_err *err);
+/* *out is a new array of *num_out RAs ordered by name; free with
+ * store_ra_list_free. */
+int store_ra_list(struct store *st, struct store_ra **out, size_t *num_out,
+                  struct cmpca_err *err);
+void store_ra_clear(struct store_ra *ra);
+void store_ra_list_free(struct store_ra *ras, size_t num);
+
+/* ---- shared secrets for MAC protection (PasswordBasedMac, PBMAC1) ---- */
+struct store_secret {
+    uint8_t *kid;       /* the senderKID that names it */
+    size_t kid_len;
+    char *vendor;       /* the device it belongs to */
+    char *device;
+    uint8_t *sealed;    /* the secret, encrypted (never stored in clear) */
+    size_t sealed_len;
+    int single_use;     /* good for one initial enrollment */
+    int used;           /* a single-use secret was used */
+    time_t created;
+};
+
+/* Stores a secret; an existing one with the same kid is replaced (a new
+ * secret for the device), which also clears `used`. STORE_NOTFOUND if the
+ * device is not registered. */
+int store_secret_put(struct store *st, const struct store_secret *s,
+                     struct cmpca_err *err);
+/* Fills *out (clear with store_secret_clear). STORE_NOTFOUND. */
+int store_secret_get(struct store *st, const uint8_t *kid, size_t kid_len,
+                     struct store_secret *out, struct cmpca_err *err);
+/* Marks a single-use secret used, atomically: 0 for the first caller,
+ * STORE_EXISTS when it was used already, STORE_NOTFOUND. */
+int store_secret_use(struct store *st, const uint8_t *kid, size_t kid_len,
+                     struct cmpca_err *err);
+void store_secret_clear(struct store_secret *s);
 
 /* ---- CRLs ---- */
 struct store_crl {

@@ -99,6 +99,25 @@ static const char *const sq_migrations[] = {
     "ALTER TABLE txns ADD COLUMN request BLOB;"
     "ALTER TABLE txns ADD COLUMN old_serial TEXT;"
     "ALTER TABLE txns ADD COLUMN profile TEXT;",
+    /* 2 -> 3: RAs, shared secrets, the RA behind a certificate */
+    "CREATE TABLE ras ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " cert_pem TEXT NOT NULL,"
+    " vendors TEXT NOT NULL,"
+    " may_raverify INTEGER NOT NULL,"
+    " may_revoke INTEGER NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE secrets ("
+    " kid BLOB PRIMARY KEY NOT NULL,"
+    " vendor TEXT NOT NULL,"
+    " device TEXT NOT NULL,"
+    " sealed BLOB NOT NULL,"
+    " single_use INTEGER NOT NULL,"
+    " used INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " FOREIGN KEY (vendor, device) REFERENCES devices (vendor, serial));"
+    "CREATE INDEX secrets_device ON secrets (vendor, device);"
+    "ALTER TABLE certs ADD COLUMN ra TEXT;",
 };
 
 #define SQ_SCHEMA_VERSION                                                      \

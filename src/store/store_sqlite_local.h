@@ -66,6 +66,8 @@ enum sq_stmt_id {
     /* device approval (store_sqlite_registry.c) */
     SQ_DEVICE_SET_APPROVAL,
     /* transactions, schema 2 (store_sqlite_txn.c) */
+    /* RAs (store_sqlite_ra.c) */
+    /* shared secrets (store_sqlite_secret.c) */
     SQ_NUM_STMTS
 };
 

@@ -40,6 +40,11 @@ static const struct key_def keys[] = {
     {"ca", "crl_refresh", K_INT, OFF(crl_refresh)},
     {"cmp", "approval_wait", K_INT, OFF(approval_wait)},
     {"cmp", "poll_interval", K_INT, OFF(poll_interval)},
+    {"ca", "secrets_key", K_STR, OFF(secrets_key)},
+    {"mac", "max_iterations", K_INT, OFF(mac_max_iterations)},
+    {"mac", "min_iterations", K_INT, OFF(mac_min_iterations)},
+    {"mac", "max_salt", K_INT, OFF(mac_max_salt)},
+    {"mac", "secret_single_use", K_BOOL, OFF(mac_secret_single_use)},
     {"cmp", "time_skew", K_INT, OFF(time_skew)},
     {"cmp", "transaction_expiry", K_INT, OFF(txn_expiry)},
     {"cmp", "nonce_window", K_INT, OFF(nonce_window)},
@@ -135,6 +140,11 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->crl_refresh = 3600;
     cfg->approval_wait = 7 * 86400;
     cfg->poll_interval = 5;
+    cfg->secrets_key = strdup("secrets.key");
+    cfg->mac_max_iterations = 100000;
+    cfg->mac_min_iterations = 100;
+    cfg->mac_max_salt = 64;
+    cfg->mac_secret_single_use = 1;
     cfg->time_skew = 300;
     cfg->txn_expiry = 600;
     cfg->nonce_window = 86400;
@@ -142,7 +152,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->reenroll = 1;
     if (cfg->dir == NULL || cfg->listen == NULL || cfg->db == NULL ||
         cfg->root_cert == NULL || cfg->ca_cert == NULL || cfg->ca_key == NULL ||
-        cfg->crl_name == NULL ||
+        cfg->crl_name == NULL || cfg->secrets_key == NULL ||
         config_profile_add(cfg, CMPCA_PROFILE_DEFAULT) == NULL ||
         sync_legacy(cfg) != 0) {
         config_free(cfg);
@@ -325,11 +335,15 @@ int config_load(const char *dir, struct cmpca_config **out, char *errbuf,
      * profile name */
     if (!config_profile_name_ok(cfg->crl_name) || cfg->crl_validity < 1 ||
         cfg->crl_refresh < 1 || cfg->crl_refresh > cfg->crl_validity ||
-        cfg->poll_interval < 1 || cfg->approval_wait < 1) {
+        cfg->poll_interval < 1 || cfg->approval_wait < 1 ||
+        cfg->mac_min_iterations < 1 ||
+        cfg->mac_max_iterations < cfg->mac_min_iterations ||
+        cfg->mac_max_salt < 8) {
         snprintf(errbuf, errlen,
                  "%s: crl_name must be 1..64 of [A-Za-z0-9._-], "
                  "crl_validity >= 1, 1 <= crl_refresh <= crl_validity, "
-                 "poll_interval and approval_wait >= 1",
+                 "poll_interval and approval_wait >= 1, "
+                 "1 <= [mac] min_iterations <= max_iterations, max_salt >= 8",
                  path);
         goto done;
     }
@@ -358,7 +372,9 @@ static void write_globals(FILE *f, const struct cmpca_config *cfg)
             "[ca]\nroot_cert = %s\ncert = %s\nkey = %s\n"
             "# the CRL is served at /crl/<crl_name>.crl\ncrl_name = %s\n"
             "# seconds from thisUpdate to nextUpdate, and between"
-            " regenerations\ncrl_validity = %d\ncrl_refresh = %d\n\n"
+            " regenerations\ncrl_validity = %d\ncrl_refresh = %d\n"
+            "# key sealing the devices' shared secrets (MAC protection)\n"
+            "secrets_key = %s\n\n"
             "[cmp]\n# seconds messageTime may be off\ntime_skew = %d\n"
             "# seconds an issued certificate waits for certConf\n"
             "transaction_expiry = %d\nnonce_window = %d\n"
@@ -368,13 +384,20 @@ static void write_globals(FILE *f, const struct cmpca_config *cfg)
             "# no: never grant implicitConfirm, whatever a profile says\n"
             "implicit_confirm = %s\n\n"
             "[policy]\n# yes: a device may repeat initial enrollment with its"
-            " vendor certificate\nreenroll = %s\n",
+            " vendor certificate\nreenroll = %s\n\n"
+            "[mac]\n# limits on PasswordBasedMac/PBMAC1 parameters of requests\n"
+            "max_iterations = %d\nmin_iterations = %d\nmax_salt = %d\n"
+            "# yes: a device's shared secret is good for one initial"
+            " enrollment\nsecret_single_use = %s\n",
             cfg->listen, cfg->threads, cfg->max_body, cfg->read_timeout,
             cfg->max_connections, cfg->db, cfg->root_cert, cfg->ca_cert,
             cfg->ca_key, cfg->crl_name, cfg->crl_validity, cfg->crl_refresh,
+            cfg->secrets_key,
             cfg->time_skew, cfg->txn_expiry, cfg->nonce_window,
             cfg->approval_wait, cfg->poll_interval,
-            cfg->implicit_confirm ? "yes" : "no", cfg->reenroll ? "yes" : "no");
+            cfg->implicit_confirm ? "yes" : "no", cfg->reenroll ? "yes" : "no",
+            cfg->mac_max_iterations, cfg->mac_min_iterations, cfg->mac_max_salt,
+            cfg->mac_secret_single_use ? "yes" : "no");
 }
 
 int config_write(const struct cmpca_config *cfg)
@@ -427,6 +450,7 @@ void config_free(struct cmpca_config *cfg)
     free(cfg->ca_key);
     free(cfg->eku_text);
     free(cfg->crl_name);
+    free(cfg->secrets_key);
     for (size_t i = 0; i < cfg->num_profiles; i++) {
         free(cfg->profiles[i].name);
         free(cfg->profiles[i].crl_url);

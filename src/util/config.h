@@ -77,6 +77,13 @@ struct cmpca_config {
     int crl_refresh;       /* seconds between scheduled CRL regenerations */
     int approval_wait;     /* seconds a request waits for an operator */
     int poll_interval;     /* checkAfter in pollRep and "waiting" answers */
+    char *secrets_key;     /* [ca] key file sealing the shared secrets */
+    /* [mac] limits on MAC-protected messages (RFC 9481 6.1), checked before
+     * any key derivation so an oversized request costs nothing */
+    int mac_max_iterations; /* PBM iterationCount, PBKDF2 iterationCount */
+    int mac_min_iterations;
+    int mac_max_salt;       /* bytes */
+    int mac_secret_single_use; /* a device secret enrolls once */
     /* [policy] */
     int reenroll;          /* 1: an enrolled device may repeat the ir with its
                               vendor certificate (factory reset) */
