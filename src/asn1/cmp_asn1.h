@@ -585,4 +585,19 @@ DECLARE_ASN1_FUNCTIONS(CMPCA_CRLS_VALUE)
 void *cmp_asn1_itav_unpack(const ASN1_TYPE *v, const ASN1_ITEM *it);
 /* ==== end of genm/genp value types ===================================== */
 
+/* ==== PBMAC1 parameters (RFC 8018 A.5, RFC 9481 6.1.2) ==================
+ * Added for MAC protection (src/cmp/mac.c); defined in cmp_asn1_pbmac1.c.
+ * PBMAC1-params ::= SEQUENCE {
+ *     keyDerivationFunc AlgorithmIdentifier {{PBMAC1-KDFs}},  -- PBKDF2
+ *     messageAuthScheme AlgorithmIdentifier {{PBMAC1-MACs}} } -- HMAC
+ * The PBKDF2-params inside keyDerivationFunc are OpenSSL's PBKDF2PARAM
+ * (d2i_PBKDF2PARAM, <openssl/x509.h>). */
+typedef struct cmpca_pbmac1_params_st {
+    X509_ALGOR *keyDerivationFunc;
+    X509_ALGOR *messageAuthScheme;
+} CMPCA_PBMAC1_PARAMS;
+
+DECLARE_ASN1_FUNCTIONS(CMPCA_PBMAC1_PARAMS)
+/* ==== end of PBMAC1 parameters ========================================= */
+
 #endif

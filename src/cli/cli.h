@@ -60,6 +60,7 @@ int cmd_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_crl(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_ra(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- reporting (common.c) ---- */
 

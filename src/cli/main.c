@@ -20,6 +20,7 @@ static const struct cli_cmd commands[] = {
     {"cert", cmd_cert, "list, show or revoke issued certificates"},
     {"crl", cmd_crl, "make a new CRL and print or save it"},
     {"ca", cmd_ca, "export the operator CA certificates"},
+    {"ra", cmd_ra, "add, list or remove registration authorities"},
     {"serve", cmd_serve, "run the CMP server"},
 };
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -104,7 +104,8 @@ static int parse_p10(const struct cmp_req *rq, struct cmp_certreq *cr,
     return 0;
 }
 
-static int verify_pop(const struct cmp_certreq *cr, struct cmpca_err *err)
+static int verify_pop(const struct cmp_certreq *cr, const struct store_ra *ra,
+                      struct cmpca_err *err)
 {
     const CMPCA_POPO *popo = cr->crm->popo;
     const CMPCA_POPOSIGNINGKEY *sk;
@@ -112,10 +113,14 @@ static int verify_pop(const struct cmp_certreq *cr, struct cmpca_err *err)
 
     if (popo == NULL)
         return cmpca_err_set(err, FI_BAD_POP, "no proof of possession");
-    if (popo->type == CMPCA_POPO_RAVERIFIED)
+    if (popo->type == CMPCA_POPO_RAVERIFIED) {
+        /* RFC 9483 5.2.3.2: an RA vouches it checked the POP itself */
+        if (ra != NULL && ra->may_raverify)
+            return 0;
         return cmpca_err_set(err, FI_NOT_AUTHORIZED,
-                             "raVerified is accepted only from an "
-                             "authorized RA");
+                             "raVerified is accepted only from an RA "
+                             "allowed to vouch for POP");
+    }
     if (popo->type != CMPCA_POPO_SIGNATURE)
         return cmpca_err_set(err, FI_BAD_POP,
                              "only signature proof of possession is "
@@ -169,41 +174,124 @@ static int check_tid_free(struct cmp_req *rq, struct cmpca_err *err)
     return 0;
 }
 
-/* kur (RFC 9483 4.1.3): oldCertID, when present, names the signer; a new
- * key unless the profile allows reuse. */
-static int check_kur(const struct cmp_req *rq, const struct cmp_certreq *cr,
-                     struct cmpca_err *err)
+/* The oldCertID control of a kur, decoded; *out NULL when absent. */
+static int old_cert_id(const struct cmp_certreq *cr, CMPCA_CERT_ID **out,
+                       struct cmpca_err *err)
 {
     const STACK_OF(CMPCA_ATAV) *ctrls = cr->crm->certReq->controls;
     const CMPCA_ATAV *a;
-    CMPCA_CERT_ID *id = NULL;
     const unsigned char *p;
-    int i, ok;
+    int i;
 
+    *out = NULL;
     for (i = 0; i < sk_CMPCA_ATAV_num(ctrls); i++) {
         a = sk_CMPCA_ATAV_value(ctrls, i);
         if (OBJ_obj2nid(a->type) != NID_id_regCtrl_oldCertID)
             continue;
-        if (a->value == NULL || a->value->type != V_ASN1_SEQUENCE)
-            return cmpca_err_set(err, FI_BAD_DATA_FORMAT, "bad oldCertID");
+        if (*out != NULL || a->value == NULL ||
+            a->value->type != V_ASN1_SEQUENCE)
+            break;
         p = a->value->value.sequence->data;
-        id = d2i_CMPCA_CERT_ID(NULL, &p, a->value->value.sequence->length);
-        ok = id != NULL && id->issuer->type == GEN_DIRNAME &&
-             X509_NAME_cmp(id->issuer->d.directoryName,
-                           X509_get_issuer_name(rq->signer)) == 0 &&
-             ASN1_INTEGER_cmp(id->serialNumber,
-                              X509_get0_serialNumber(rq->signer)) == 0;
-        CMPCA_CERT_ID_free(id);
-        ERR_clear_error();
-        if (!ok)
-            return cmpca_err_set(err, FI_BAD_CERT_ID,
-                                 "oldCertID does not name the signer");
+        *out = d2i_CMPCA_CERT_ID(NULL, &p, a->value->value.sequence->length);
+        if (*out == NULL || (*out)->issuer->type != GEN_DIRNAME)
+            break;
     }
-    if (EVP_PKEY_eq(cr->key, X509_get0_pubkey(rq->signer)) == 1 &&
-        (rq->profile == NULL || !rq->profile->kur_key_reuse))
+    if (i == sk_CMPCA_ATAV_num(ctrls))
+        return 0;
+    CMPCA_CERT_ID_free(*out);
+    *out = NULL;
+    ERR_clear_error();
+    return cmpca_err_set(err, FI_BAD_DATA_FORMAT, "bad oldCertID control");
+}
+
+/* kur (RFC 9483 4.1.3): oldCertID, when present, names the certificate
+ * renewed; a new key unless the profile allows reuse. */
+static int check_kur(const struct cmp_req *rq, const struct cmp_certreq *cr,
+                     struct cmpca_err *err)
+{
+    CMPCA_CERT_ID *id = NULL;
+    int ok = 1;
+
+    if (old_cert_id(cr, &id, err) != 0)
+        return -1;
+    if (id != NULL)
+        ok = X509_NAME_cmp(id->issuer->d.directoryName,
+                           X509_get_issuer_name(cr->old_cert)) == 0 &&
+             ASN1_INTEGER_cmp(id->serialNumber,
+                              X509_get0_serialNumber(cr->old_cert)) == 0;
+    CMPCA_CERT_ID_free(id);
+    if (!ok)
+        return cmpca_err_set(err, FI_BAD_CERT_ID,
+                             "oldCertID does not name the certificate "
+                             "being renewed");
+    if (EVP_PKEY_eq(cr->key, X509_get0_pubkey(cr->old_cert)) == 1 &&
+        !rq->profile->kur_key_reuse)
         return cmpca_err_set(err, FI_BAD_CERT_TEMPLATE,
                              "kur must certify a new key");
     return 0;
+}
+
+/* An RA's kur names the device's certificate in oldCertID (RFC 9483
+ * 5.1.1): it must be ours, valid, and of a vendor the RA serves. */
+static int ra_old_cert(struct cmp_req *rq, struct cmp_certreq *cr,
+                       struct cmpca_err *err)
+{
+    struct store_cert row;
+    CMPCA_CERT_ID *id = NULL;
+    const unsigned char *p;
+    char *hex = NULL;
+    int rc = -1;
+
+    memset(&row, 0, sizeof(row));
+    if (old_cert_id(cr, &id, err) != 0)
+        return -1;
+    if (id == NULL)
+        return cmpca_err_set(err, FI_BAD_CERT_ID,
+                             "an RA's kur must carry oldCertID");
+    if ((hex = ca_serial_hex(id->serialNumber)) == NULL ||
+        store_cert_get(rq->srv->st, hex, &row, err) != 0) {
+        cmpca_err_set(err, FI_BAD_CERT_ID, "oldCertID names no certificate "
+                                           "of this CA");
+        goto done;
+    }
+    if (row.revoked_at != 0 || row.status != CERT_CONFIRMED) {
+        cmpca_err_set(err, FI_CERT_REVOKED, "certificate %s is not valid",
+                      hex);
+        goto done;
+    }
+    if (row.vendor == NULL || row.device == NULL ||
+        !cmp_ra_serves(rq->ra, row.vendor)) {
+        cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                      "RA %s may not renew certificate %s", rq->ra->name, hex);
+        goto done;
+    }
+    p = row.der;
+    if ((cr->old_cert = d2i_X509(NULL, &p, (long)row.der_len)) == NULL ||
+        (cr->old_serial = strdup(hex)) == NULL) {
+        cmpca_err_set(err, FI_SYSTEM_FAILURE, "cannot load %s", hex);
+        goto done;
+    }
+    snprintf(rq->dev.vendor, sizeof(rq->dev.vendor), "%s", row.vendor);
+    snprintf(rq->dev.serial, sizeof(rq->dev.serial), "%s", row.device);
+    cr->renewal = 1;
+    rc = 0;
+done:
+    CMPCA_CERT_ID_free(id);
+    store_cert_clear(&row);
+    free(hex);
+    return rc;
+}
+
+/* RA mode (RFC 9483 5): the device is named by the template. */
+static int authenticate_ra(struct cmp_req *rq, struct cmp_certreq *cr,
+                           int *needs_approval, struct cmpca_err *err)
+{
+    if (rq->body_type == CMPCA_BODY_KUR)
+        return ra_old_cert(rq, cr, err);
+    if (cmp_ra_device(rq, cr->subject, err) != 0)
+        return -1;
+    return policy_device_may_enroll(rq->srv->st, rq->srv->cfg, &rq->dev,
+                                    needs_approval, err);
 }
 
 /* Who signed decides what the request may be (see the file comment). */
@@ -211,27 +299,29 @@ static int authenticate(struct cmp_req *rq, struct cmp_certreq *cr,
                         int *needs_approval, struct cmpca_err *err)
 {
     struct store_cert row;
-    int ours = cmp_signer_is_ours(rq), vendor;
+    int ours, ra;
 
     *needs_approval = 0;
-    if (rq->body_type == CMPCA_BODY_IR && ours &&
-        (rq->profile == NULL || !rq->profile->renewal_by_ir))
+    if ((ra = cmp_auth_ra(rq, err)) != 0)
+        return ra < 0 ? -1 : authenticate_ra(rq, cr, needs_approval, err);
+    ours = cmp_signer_is_ours(rq);
+    if (rq->body_type == CMPCA_BODY_IR && ours && !rq->profile->renewal_by_ir)
         return cmpca_err_set(err, FI_NOT_AUTHORIZED,
                              "renewal by ir is not allowed here; use kur");
-    vendor = !ours && (rq->body_type == CMPCA_BODY_IR ||
-                       rq->body_type == CMPCA_BODY_P10CR);
-    if (vendor)
-        return policy_vendor_authenticate(rq->srv->st, rq->signer,
-                                          rq->msg->extraCerts, rq->now,
-                                          &rq->dev, err) != 0 ||
-                       policy_device_may_enroll(rq->srv->st, rq->srv->cfg,
-                                                &rq->dev, needs_approval,
-                                                err) != 0
-                   ? -1
-                   : 0;
+    if (!ours && (rq->body_type == CMPCA_BODY_IR ||
+                  rq->body_type == CMPCA_BODY_P10CR)) {
+        if (policy_vendor_authenticate(rq->srv->st, rq->signer,
+                                       rq->msg->extraCerts, rq->now, &rq->dev,
+                                       err) != 0)
+            return -1;
+        return policy_device_may_enroll(rq->srv->st, rq->srv->cfg, &rq->dev,
+                                        needs_approval, err);
+    }
     if (cmp_auth_operator(rq, &row, err) != 0)
         return -1;
     cr->renewal = 1;
+    cr->old_cert = rq->signer;
+    X509_up_ref(cr->old_cert);
     if (rq->body_type == CMPCA_BODY_KUR &&
         (cr->old_serial = strdup(row.serial_hex)) == NULL) {
         store_cert_clear(&row);
@@ -253,7 +343,7 @@ static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
         return -1;
     if (rq->body_type == CMPCA_BODY_KUR && check_kur(rq, cr, err) != 0)
         return -1;
-    if (cr->crm != NULL && verify_pop(cr, err) != 0)
+    if (cr->crm != NULL && verify_pop(cr, rq->ra, err) != 0)
         return -1;
     return 0;
 }
@@ -413,5 +503,7 @@ CMPCA_PKIMESSAGE *cmp_certreq_release(struct cmp_req *rq,
 done:
     X509_free(cert);
     cmp_certreq_clear(&cr);
+    if (orig.ra != rq->ra)
+        cmp_ra_free(orig.ra);
     return rsp;
 }

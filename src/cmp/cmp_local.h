@@ -44,6 +44,7 @@ struct cmp_req {
     uint8_t nonce[CMP_NONCE_LEN]; /* our senderNonce in the response,
                                      drawn before the handler runs */
     struct policy_device dev;     /* set once a vendor chain is verified */
+    struct store_ra *ra;          /* owned: the RA that signed, if one did */
 };
 
 /* What a certificate request (ir, cr, kur, p10cr) asks for, taken from its
@@ -57,8 +58,11 @@ struct cmp_certreq {
     STACK_OF(X509_EXTENSION) *owned_exts;   /* owned (p10cr) */
     const CMPCA_OPTIONAL_VALIDITY *validity; /* may be NULL */
     const CMPCA_CERT_REQ_MSG *crm;          /* NULL for p10cr */
-    int renewal;                /* signed with an operator certificate:
-                                   the new certificate keeps its subject */
+    int renewal;                /* renews old_cert: the new certificate
+                                   keeps its subject */
+    X509 *old_cert;             /* owned: the certificate renewed (the
+                                   signer, or for an RA's kur the one its
+                                   oldCertID names) */
     char *old_serial;           /* owned: kur, the certificate it replaces */
 };
 
@@ -139,6 +143,19 @@ int cmp_auth_operator(struct cmp_req *rq, struct store_cert *row,
                       struct cmpca_err *err);
 /* auth.c: operator certificate, or else a vendor certificate (rq->dev). */
 int cmp_auth_any(struct cmp_req *rq, struct cmpca_err *err);
+/* auth.c: is the signer a registered RA (pinned certificate)? 1 with
+ * rq->ra set, 0 when not, -1 when it is but may not sign now
+ * (signerNotTrusted). */
+int cmp_auth_ra(struct cmp_req *rq, struct cmpca_err *err);
+/* auth.c: frees what cmp_auth_ra put in rq->ra. Accepts NULL. */
+void cmp_ra_free(struct store_ra *ra);
+/* auth.c: may `ra` serve devices of `vendor`? */
+int cmp_ra_serves(const struct store_ra *ra, const char *vendor);
+/* auth.c: the device an RA request names in `subject` (through each
+ * vendor's identity attribute), registered under a vendor the RA serves;
+ * fills rq->dev. notAuthorized otherwise. */
+int cmp_ra_device(struct cmp_req *rq, const X509_NAME *subject,
+                  struct cmpca_err *err);
 
 /* respond.c: a new response with the header filled from the request. */
 CMPCA_PKIMESSAGE *cmp_rsp_new(struct cmp_req *rq, int body_type);
@@ -181,6 +198,15 @@ CMPCA_PKIMESSAGE *cmp_handle_rr(struct cmp_req *rq);
 /* poll.c: pollReq -> pollRep or the delayed answer; error -> pkiConf. */
 CMPCA_PKIMESSAGE *cmp_handle_pollreq(struct cmp_req *rq);
 CMPCA_PKIMESSAGE *cmp_handle_client_error(struct cmp_req *rq);
+/* server.c: answers one decoded message (checks, handler, protection),
+ * as for a request that arrived alone; NULL when not even an error could
+ * be built. Used for the messages inside a nested message. */
+CMPCA_PKIMESSAGE *cmp_answer(struct cmp_srv *srv, const CMPCA_PKIMESSAGE *msg,
+                             const struct cmpca_profile *profile,
+                             const char *operation);
+/* nested.c: nested -> nested (RFC 9483 5.2.2). */
+CMPCA_PKIMESSAGE *cmp_handle_nested(struct cmp_req *rq);
+
 /* server.c: regenerates the CRL after a revocation; failures are logged. */
 void cmp_publish_crl(struct cmp_srv *srv);
 /* certconf.c: certConf handler. */

@@ -23,6 +23,7 @@ void cmp_certreq_clear(struct cmp_certreq *cr)
     EVP_PKEY_free(cr->key);
     sk_X509_EXTENSION_pop_free(cr->owned_exts, X509_EXTENSION_free);
     free(cr->old_serial);
+    X509_free(cr->old_cert);
     memset(cr, 0, sizeof(*cr));
 }
 
@@ -68,6 +69,7 @@ static int rows_for(const struct cmp_req *rq, const struct cmp_certreq *cr,
     c->status = rq->implicit_confirm ? CERT_CONFIRMED : CERT_ISSUED;
     c->created = rq->now;
     c->profile = rq->profile != NULL ? rq->profile->name : NULL;
+    c->ra = rq->ra != NULL ? rq->ra->name : NULL; /* who asked, for audit */
     t->tid = (uint8_t *)ASN1_STRING_get0_data(h->transactionID);
     t->tid_len = (size_t)ASN1_STRING_length(h->transactionID);
     t->state = rq->implicit_confirm ? TXN_DONE : TXN_WAIT_CONF;
@@ -140,7 +142,7 @@ static int renewal_renames(const struct cmp_req *rq,
 {
     return cr->renewal && cr->subject != NULL &&
            X509_NAME_entry_count(cr->subject) > 0 &&
-           X509_NAME_cmp(cr->subject, X509_get_subject_name(rq->signer)) != 0;
+           X509_NAME_cmp(cr->subject, X509_get_subject_name(cr->old_cert)) != 0;
 }
 
 int cmp_issue(struct cmp_req *rq, const struct cmp_certreq *cr,
@@ -154,7 +156,8 @@ int cmp_issue(struct cmp_req *rq, const struct cmp_certreq *cr,
 
     *out_cert = NULL;
     memset(&pr, 0, sizeof(pr));
-    pr.subject = cr->renewal ? X509_get_subject_name(rq->signer) : cr->subject;
+    pr.subject =
+        cr->renewal ? X509_get_subject_name(cr->old_cert) : cr->subject;
     pr.pubkey = cr->key;
     pr.exts = cr->exts;
     pr.not_before = cr->validity != NULL ? cr->validity->notBefore : NULL;

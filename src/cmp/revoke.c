@@ -103,11 +103,18 @@ static int revoke(struct cmp_req *rq, struct cmpca_err *err)
     const CMPCA_REV_DETAILS *d = NULL;
     struct store_cert signer, target;
     char *hex = NULL;
-    int reason = 0, rc = -1;
+    int reason = 0, rc = -1, ra;
 
     memset(&signer, 0, sizeof(signer));
     memset(&target, 0, sizeof(target));
-    if (cmp_auth_operator(rq, &signer, err) != 0 ||
+    if ((ra = cmp_auth_ra(rq, err)) < 0)
+        goto done;
+    if (ra && !rq->ra->may_revoke) {
+        cmpca_err_set(err, FI_NOT_AUTHORIZED, "RA %s may not revoke",
+                      rq->ra->name);
+        goto done;
+    }
+    if ((!ra && cmp_auth_operator(rq, &signer, err) != 0) ||
         target_of(rq, &d, &hex, err) != 0 || get_reason(d, &reason, err) != 0)
         goto done;
     rc = store_cert_get(rq->srv->st, hex, &target, err);
@@ -118,7 +125,8 @@ static int revoke(struct cmp_req *rq, struct cmpca_err *err)
         goto done;
     }
     rc = -1;
-    if (!same_device(&signer, &target)) {
+    if (ra ? target.vendor == NULL || !cmp_ra_serves(rq->ra, target.vendor)
+           : !same_device(&signer, &target)) {
         cmpca_err_set(err, FI_NOT_AUTHORIZED,
                       "only the holder may revoke certificate %s", hex);
         goto done;
@@ -134,7 +142,8 @@ static int revoke(struct cmp_req *rq, struct cmpca_err *err)
         rc = -1;
         goto done;
     }
-    log_info("rr: certificate %s revoked (reason %d)", hex, reason);
+    log_info("rr: certificate %s revoked (reason %d)%s%s", hex, reason,
+             ra ? " by RA " : "", ra ? rq->ra->name : "");
     cmp_publish_crl(rq->srv);
     rc = 0;
 done:

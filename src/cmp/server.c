@@ -113,6 +113,10 @@ static CMPCA_PKIMESSAGE *dispatch(struct cmp_req *rq)
         if (authenticate_first(rq, &err) != 0)
             goto reject;
         return cmp_handle_rr(rq);
+    case CMPCA_BODY_NESTED:
+        if (authenticate_first(rq, &err) != 0)
+            goto reject;
+        return cmp_handle_nested(rq);
     case CMPCA_BODY_GENM:
         /* any device or operator certificate may ask (RFC 9483 4.3) */
         if (authenticate_first(rq, &err) != 0 || cmp_auth_any(rq, &err) != 0)
@@ -175,11 +179,38 @@ static int answer_garbage(struct cmp_srv *srv, uint8_t **out, size_t *out_len,
     return rc;
 }
 
+CMPCA_PKIMESSAGE *cmp_answer(struct cmp_srv *srv, const CMPCA_PKIMESSAGE *msg,
+                             const struct cmpca_profile *profile,
+                             const char *operation)
+{
+    struct cmp_req rq;
+    CMPCA_PKIMESSAGE *rsp = NULL;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.srv = srv;
+    rq.msg = msg;
+    rq.operation = operation;
+    rq.profile = profile;
+    rq.body_type = msg->body->type;
+    rq.now = time(NULL);
+    rq.pvno = 2;
+    if (RAND_bytes(rq.nonce, sizeof(rq.nonce)) > 0 &&
+        (rsp = dispatch(&rq)) != NULL && cmp_protect(&rq, rsp) != 0) {
+        CMPCA_PKIMESSAGE_free(rsp);
+        rsp = NULL;
+    }
+    if (rsp == NULL)
+        log_error("could not build a response to %s",
+                  cmp_asn1_body_name(rq.body_type));
+    ERR_clear_error();
+    cmp_ra_free(rq.ra);
+    return rsp;
+}
+
 int cmp_srv_handle(struct cmp_srv *srv, const char *profile,
                    const char *operation, const uint8_t *req, size_t req_len,
                    uint8_t **out, size_t *out_len, int *http_status)
 {
-    struct cmp_req rq;
     CMPCA_PKIMESSAGE *msg = NULL, *rsp = NULL;
     int rc = -1;
 
@@ -191,26 +222,11 @@ int cmp_srv_handle(struct cmp_srv *srv, const char *profile,
         log_info("undecodable request of %zu bytes", req_len);
         return answer_garbage(srv, out, out_len, http_status);
     }
-    memset(&rq, 0, sizeof(rq));
-    rq.srv = srv;
-    rq.msg = msg;
-    rq.operation = operation;
-    rq.profile = config_profile(srv->cfg, profile);
-    rq.body_type = msg->body->type;
-    rq.now = time(NULL);
-    rq.pvno = 2;
-    if (RAND_bytes(rq.nonce, sizeof(rq.nonce)) <= 0)
-        goto done;
-    if ((rsp = dispatch(&rq)) == NULL || cmp_protect(&rq, rsp) != 0 ||
-        encode(rsp, out, out_len) != 0)
-        goto done;
-    *http_status = 200;
-    rc = 0;
-done:
-    if (rc != 0)
-        log_error("could not build a response to %s",
-                  cmp_asn1_body_name(rq.body_type));
-    ERR_clear_error();
+    rsp = cmp_answer(srv, msg, config_profile(srv->cfg, profile), operation);
+    if (rsp != NULL && encode(rsp, out, out_len) == 0) {
+        *http_status = 200;
+        rc = 0;
+    }
     CMPCA_PKIMESSAGE_free(rsp);
     CMPCA_PKIMESSAGE_free(msg);
     return rc;

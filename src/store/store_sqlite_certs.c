@@ -14,8 +14,8 @@
  * selected, comes right after them (CERT_COL_DER). */
 #define CERT_COLS                                                              \
     "serial_hex, subject, issuer, not_before, not_after, status, "             \
-    "vendor, device, created, revoked_at, reason, profile"
-#define CERT_COL_DER 12
+    "vendor, device, created, revoked_at, reason, profile, ra"
+#define CERT_COL_DER 13
 
 static int cert_status_ok(int status)
 {
@@ -69,7 +69,7 @@ int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
 
     s = sq_stmt(c, SQ_CERT_INSERT,
                 "INSERT INTO certs (" CERT_COLS ", der)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "certificate insert", err);
@@ -86,7 +86,8 @@ int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
         (rc = sqlite3_bind_int64(s, 9, (sqlite3_int64)created)) != SQLITE_OK ||
         (rc = bind_revocation(s, 10, cert)) != SQLITE_OK ||
         (rc = sq_bind_text(s, 12, cert->profile)) != SQLITE_OK ||
-        (rc = sq_bind_blob(s, 13, cert->der, cert->der_len)) != SQLITE_OK) {
+        (rc = sq_bind_text(s, 13, cert->ra)) != SQLITE_OK ||
+        (rc = sq_bind_blob(s, 14, cert->der, cert->der_len)) != SQLITE_OK) {
         sq_done(s);
         return sq_fail(c->db, rc, "certificate insert", err);
     }
@@ -176,6 +177,7 @@ static int cert_from_row(sqlite3_stmt *s, struct store_cert *c,
         sq_col_text(s, 6, &c->vendor, err) != 0 ||
         sq_col_text(s, 7, &c->device, err) != 0 ||
         sq_col_text(s, 11, &c->profile, err) != 0 ||
+        sq_col_text(s, 12, &c->ra, err) != 0 ||
         sq_col_blob(s, CERT_COL_DER, &c->der, &c->der_len, err) != 0) {
         store_cert_clear(c);
         return -1;
@@ -335,5 +337,6 @@ void store_cert_clear(struct store_cert *c)
     free(c->device);
     free(c->der);
     free(c->profile);
+    free(c->ra);
     memset(c, 0, sizeof(*c));
 }

@@ -67,6 +67,10 @@ enum sq_stmt_id {
     SQ_DEVICE_SET_APPROVAL,
     /* transactions, schema 2 (store_sqlite_txn.c) */
     /* RAs (store_sqlite_ra.c) */
+    SQ_RA_INSERT,
+    SQ_RA_CERT_OWNER,
+    SQ_RA_DELETE,
+    SQ_RA_LIST,
     /* shared secrets (store_sqlite_secret.c) */
     SQ_NUM_STMTS
 };

@@ -15,3 +15,8 @@ add_executable(test_store_revoke ${CMAKE_CURRENT_LIST_DIR}/test_store_revoke.c)
 target_include_directories(test_store_revoke PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_store_revoke PRIVATE cmpca_store Threads::Threads)
 add_test(NAME unit.store_revoke COMMAND test_store_revoke)
+# RA registry: the ras table the CLI writes and the server reads per request.
+add_executable(test_store_ra ${CMAKE_CURRENT_LIST_DIR}/test_store_ra.c)
+target_include_directories(test_store_ra PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_store_ra PRIVATE cmpca_store)
+add_test(NAME unit.store_ra COMMAND test_store_ra)
