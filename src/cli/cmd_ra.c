@@ -228,10 +228,11 @@ static X509 *load_ra_cert(const struct cmpca_config *cfg, const char *path)
         cli_fail(path, "%s", why);
         return NULL;
     }
-    if (check_usable(path, x) != CLI_OK ||
-        check_not_ca(cfg, cfg->root_cert, "operator root CA", path, x) !=
+    /* our own CAs first: that is the error to report for them */
+    if (check_not_ca(cfg, cfg->root_cert, "operator root CA", path, x) !=
             CLI_OK ||
-        check_not_ca(cfg, cfg->ca_cert, "issuing CA", path, x) != CLI_OK) {
+        check_not_ca(cfg, cfg->ca_cert, "issuing CA", path, x) != CLI_OK ||
+        check_usable(path, x) != CLI_OK) {
         X509_free(x);
         return NULL;
     }

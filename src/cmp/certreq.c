@@ -331,6 +331,32 @@ static int authenticate(struct cmp_req *rq, struct cmp_certreq *cr,
     return 0;
 }
 
+/* Resource limits: open transactions in all and per signing credential
+ * (an RA signs for many devices and is exempt from the second). */
+static int check_capacity(const struct cmp_req *rq, struct cmpca_err *err)
+{
+    const struct cmpca_config *cfg = rq->srv->cfg;
+    unsigned char *der = NULL;
+    long long total = 0, mine = 0;
+    int len = i2d_X509(rq->signer, &der), rc;
+
+    if (len <= 0)
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "signer encoding");
+    rc = store_txn_count_open(rq->srv->st, der, (size_t)len, &total, &mine,
+                              err);
+    OPENSSL_free(der);
+    if (rc != 0)
+        return -1;
+    if (total >= cfg->max_open_txns)
+        return cmpca_err_set(err, FI_SYSTEM_UNAVAIL,
+                             "too many open transactions; try later");
+    if (rq->ra == NULL && mine >= cfg->max_open_txns_per_signer)
+        return cmpca_err_set(err, FI_SYSTEM_UNAVAIL,
+                             "too many open transactions for this signer; "
+                             "confirm or wait for them to expire");
+    return 0;
+}
+
 /* All checks up to the issuance. */
 static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
                  int *needs_approval, struct cmpca_err *err)
@@ -345,7 +371,7 @@ static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
         return -1;
     if (cr->crm != NULL && verify_pop(cr, rq->ra, err) != 0)
         return -1;
-    return 0;
+    return check_capacity(rq, err);
 }
 
 /* Manual approval: keep the request and answer "waiting" (RFC 9483 4.4). */

@@ -87,6 +87,9 @@ void cmp_unconfirmed(struct cmp_srv *srv, const char *serial, int status);
 int cmp_check_header(struct cmp_req *rq, struct cmpca_err *err);
 /* header.c: did the client ask for implicitConfirm in generalInfo? */
 int cmp_header_asks_implicit_confirm(const struct cmp_req *rq);
+/* header.c: records the transactionID of a first message for the replay
+ * window; transactionIdInUse when it was seen (a byte-exact replay). */
+int cmp_check_tid_fresh(struct cmp_req *rq, struct cmpca_err *err);
 /* header.c: records the request's senderNonce; badSenderNonce on replay. */
 int cmp_check_nonce_fresh(struct cmp_req *rq, struct cmpca_err *err);
 

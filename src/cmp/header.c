@@ -99,6 +99,21 @@ int cmp_header_asks_implicit_confirm(const struct cmp_req *rq)
     return 0;
 }
 
+int cmp_check_tid_fresh(struct cmp_req *rq, struct cmpca_err *err)
+{
+    const ASN1_OCTET_STRING *t = rq->msg->header->transactionID;
+    int rc;
+
+    rc = store_tid_use(rq->srv->st, ASN1_STRING_get0_data(t),
+                       (size_t)ASN1_STRING_length(t),
+                       rq->now + rq->srv->cfg->nonce_window, err);
+    if (rc == STORE_EXISTS)
+        return cmpca_err_set(err, FI_TRANSACTION_ID_IN_USE,
+                             "transactionID was used before (a replayed "
+                             "request?)");
+    return rc == 0 ? 0 : -1;
+}
+
 int cmp_check_nonce_fresh(struct cmp_req *rq, struct cmpca_err *err)
 {
     const ASN1_OCTET_STRING *n = rq->msg->header->senderNonce;

@@ -85,7 +85,7 @@ static int authenticate_first(struct cmp_req *rq, struct cmpca_err *err)
                              "MAC protection is not accepted here");
     }
     if (cmp_verify_signature(rq, NULL, err) != 0 ||
-        cmp_check_nonce_fresh(rq, err) != 0)
+        cmp_check_tid_fresh(rq, err) != 0 || cmp_check_nonce_fresh(rq, err) != 0)
         return -1;
     return 0;
 }

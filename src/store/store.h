@@ -244,7 +244,8 @@ struct store_ra {
     time_t created;
 };
 
-/* STORE_EXISTS if an RA of that name exists. */
+/* STORE_EXISTS if an RA of that name exists, or another RA has the same
+ * certificate (one certificate, one RA). */
 int store_ra_add(struct store *st, const struct store_ra *ra,
                  struct cmpca_err *err);
 /* STORE_NOTFOUND if there is none. */
@@ -306,7 +307,62 @@ int store_crl_get(struct store *st, const char *name, struct store_crl *out,
                   struct cmpca_err *err);
 void store_crl_clear(struct store_crl *crl);
 
+/* ---- audit log: every decision, hash-chained ----
+ * Each entry's hash is SHA-256 over the previous entry's hash and this
+ * entry's fields in a fixed, length-prefixed encoding (docs/audit.md), so
+ * editing, deleting or reordering any entry breaks the chain from there on.
+ * Appends are serialized by the database: two instances sharing a database
+ * still build one chain. */
+#define STORE_AUDIT_HASH_LEN 32
+struct store_audit {
+    long long seq;      /* 1, 2, ... assigned by store_audit_append */
+    time_t at;
+    char *actor;        /* who asked: "device acme/SN1", "ra gw1",
+                           "operator", "server" */
+    char *action;       /* what: "ir", "kur", "rr", "certConf", "revoke",
+                           "device approve", ... */
+    char *outcome;      /* "issued", "rejected", "revoked", "confirmed", ... */
+    char *vendor;       /* the device concerned, may be NULL */
+    char *device;
+    char *serial;       /* the certificate concerned, may be NULL */
+    char *detail;       /* one line: the failed check, the reason; may be
+                           NULL; never a secret */
+    uint8_t hash[STORE_AUDIT_HASH_LEN];
+};
+
+/* Appends `e` (seq, hash and, when 0, `at` are filled by the store). */
+int store_audit_append(struct store *st, const struct store_audit *e,
+                       struct cmpca_err *err);
+/* Calls `fn` for each entry, oldest first, that matches the filter fields
+ * that are set (vendor/device, serial, at within [since, until] when not
+ * 0); stops when fn returns non-zero. */
+struct store_audit_filter {
+    const char *vendor;
+    const char *device;
+    const char *serial;
+    time_t since;
+    time_t until;
+};
+int store_audit_foreach(struct store *st, const struct store_audit_filter *f,
+                        int (*fn)(void *arg, const struct store_audit *e),
+                        void *arg, struct cmpca_err *err);
+/* Recomputes the whole chain. 0 when intact; 1 with *bad_seq the first
+ * entry that does not fit (edited, or following a deleted or moved one);
+ * -1 on a store failure. */
+int store_audit_verify(struct store *st, long long *bad_seq,
+                       long long *num_checked, struct cmpca_err *err);
+
 /* ---- replay protection ---- */
+/* Records the transactionID of a first message as seen until `expires`:
+ * 0 when new, STORE_EXISTS when it was seen (a replayed request). */
+int store_tid_use(struct store *st, const uint8_t *tid, size_t tid_len,
+                  time_t expires, struct cmpca_err *err);
+/* Counts open transactions (waiting for certConf or for an operator, not
+ * expired): *total of all, *mine of those opened with credential
+ * `auth_id` (may be NULL: *mine = 0). */
+int store_txn_count_open(struct store *st, const uint8_t *auth_id,
+                         size_t auth_id_len, long long *total,
+                         long long *mine, struct cmpca_err *err);
 /* Records senderNonce `nonce` as seen until `expires`. Returns 0 when new,
  * STORE_EXISTS when it was seen before (a replay). Expired nonces are pruned
  * now and then by the same call. */

@@ -118,6 +118,28 @@ static const char *const sq_migrations[] = {
     " FOREIGN KEY (vendor, device) REFERENCES devices (vendor, serial));"
     "CREATE INDEX secrets_device ON secrets (vendor, device);"
     "ALTER TABLE certs ADD COLUMN ra TEXT;",
+    /* 3 -> 4: the hash-chained audit log */
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " outcome TEXT NOT NULL,"
+    " vendor TEXT,"
+    " device TEXT,"
+    " serial TEXT,"
+    " detail TEXT,"
+    " hash BLOB NOT NULL);"
+    "CREATE INDEX audit_device ON audit (vendor, device);"
+    "CREATE INDEX audit_serial ON audit (serial);"
+    "CREATE INDEX audit_at ON audit (at);",
+    /* 4 -> 5: transactionIDs seen (replay of whole requests), open
+     * transactions per signer */
+    "CREATE TABLE tids ("
+    " tid BLOB PRIMARY KEY NOT NULL,"
+    " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX tids_expires ON tids (expires);"
+    "CREATE INDEX txns_auth ON txns (auth_id, state, expires);",
 };
 
 #define SQ_SCHEMA_VERSION                                                      \

@@ -72,6 +72,18 @@ enum sq_stmt_id {
     SQ_RA_DELETE,
     SQ_RA_LIST,
     /* shared secrets (store_sqlite_secret.c) */
+    SQ_SECRET_DEVICE_EXISTS,
+    SQ_SECRET_KID_OWNER,
+    SQ_SECRET_DELETE_DEVICE,
+    SQ_SECRET_INSERT,
+    SQ_SECRET_GET,
+    SQ_SECRET_USE,
+    SQ_SECRET_EXISTS,
+    /* audit log (store_sqlite_audit.c) */
+    /* schema 5 (store_sqlite_txn.c) */
+    SQ_TID_USE,
+    SQ_TID_PRUNE,
+    SQ_TXN_COUNT_OPEN,
     SQ_NUM_STMTS
 };
 
@@ -81,6 +93,7 @@ struct sq_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_NUM_STMTS];
     unsigned long nonce_calls; /* store_nonce_use calls, for pruning */
+    unsigned long tid_calls;   /* store_tid_use calls, for pruning */
     struct sq_conn *next;      /* idle list link */
 };
 

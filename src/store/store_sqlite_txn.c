@@ -432,56 +432,68 @@ int store_txn_expire(struct store *st, time_t now, char ***serials,
 
 /* ---- nonces ---- */
 
-struct nonce_args {
-    const uint8_t *nonce;
+/* Nonces and transactionIDs are remembered the same way, each in a table
+ * of its own (nonce or tid, expires). */
+struct seen_args {
+    int tids;           /* 0: the nonces table, 1: the tids table */
+    const uint8_t *value;
     size_t len;
     sqlite3_int64 expires;
 };
 
-static int nonce_prune(struct sq_conn *c, sqlite3_int64 now,
-                       struct cmpca_err *err)
+static int seen_prune(struct sq_conn *c, int tids, sqlite3_int64 now,
+                      struct cmpca_err *err)
 {
     sqlite3_stmt *s;
     int rc;
 
-    s = sq_stmt(c, SQ_NONCE_PRUNE, "DELETE FROM nonces WHERE expires <= ?", &rc,
-                err);
+    s = tids ? sq_stmt(c, SQ_TID_PRUNE, "DELETE FROM tids WHERE expires <= ?",
+                       &rc, err)
+             : sq_stmt(c, SQ_NONCE_PRUNE,
+                       "DELETE FROM nonces WHERE expires <= ?", &rc, err);
     if (s == NULL)
-        return sq_fail(c->db, rc, "nonce prune", err);
+        return sq_fail(c->db, rc, "prune", err);
     if ((rc = sqlite3_bind_int64(s, 1, now)) != SQLITE_OK) {
         sq_done(s);
-        return sq_fail(c->db, rc, "nonce prune", err);
+        return sq_fail(c->db, rc, "prune", err);
     }
-    return sq_exec_changes(c, s, "nonce prune", NULL, &rc, err);
+    return sq_exec_changes(c, s, "prune", NULL, &rc, err);
 }
 
-/* A nonce whose row has expired but not yet been pruned counts as new:
+/* A value whose row has expired but not yet been pruned counts as new:
  * the upsert only overwrites a row whose expiry has passed, so "no row
  * changed" means a live entry, i.e. a replay. */
-static int nonce_use_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
+static int seen_use_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
 {
-    struct nonce_args *a = arg;
+    struct seen_args *a = arg;
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
+    unsigned long *calls = a->tids ? &c->tid_calls : &c->nonce_calls;
     sqlite3_stmt *s;
     int rc, ret, changes = 0;
 
-    if (c->nonce_calls++ % SQ_NONCE_PRUNE_EVERY == 0 &&
-        (ret = nonce_prune(c, now, err)) != 0)
+    if ((*calls)++ % SQ_NONCE_PRUNE_EVERY == 0 &&
+        (ret = seen_prune(c, a->tids, now, err)) != 0)
         return ret;
-    s = sq_stmt(c, SQ_NONCE_USE,
-                "INSERT INTO nonces (nonce, expires) VALUES (?, ?)"
-                " ON CONFLICT (nonce) DO UPDATE SET expires = excluded.expires"
-                " WHERE nonces.expires <= ?",
-                &rc, err);
+    s = a->tids
+            ? sq_stmt(c, SQ_TID_USE,
+                      "INSERT INTO tids (tid, expires) VALUES (?, ?)"
+                      " ON CONFLICT (tid) DO UPDATE SET expires ="
+                      " excluded.expires WHERE tids.expires <= ?",
+                      &rc, err)
+            : sq_stmt(c, SQ_NONCE_USE,
+                      "INSERT INTO nonces (nonce, expires) VALUES (?, ?)"
+                      " ON CONFLICT (nonce) DO UPDATE SET expires ="
+                      " excluded.expires WHERE nonces.expires <= ?",
+                      &rc, err);
     if (s == NULL)
-        return sq_fail(c->db, rc, "nonce", err);
-    if ((rc = sq_bind_blob(s, 1, a->nonce, a->len)) != SQLITE_OK ||
+        return sq_fail(c->db, rc, "replay table", err);
+    if ((rc = sq_bind_blob(s, 1, a->value, a->len)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(s, 2, a->expires)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(s, 3, now)) != SQLITE_OK) {
         sq_done(s);
-        return sq_fail(c->db, rc, "nonce", err);
+        return sq_fail(c->db, rc, "replay table", err);
     }
-    ret = sq_exec_changes(c, s, "nonce", &changes, &rc, err);
+    ret = sq_exec_changes(c, s, "replay table", &changes, &rc, err);
     if (ret != 0)
         return ret;
     return changes > 0 ? 0 : STORE_EXISTS;
@@ -490,9 +502,64 @@ static int nonce_use_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
 int store_nonce_use(struct store *st, const uint8_t *nonce, size_t nonce_len,
                     time_t expires, struct cmpca_err *err)
 {
-    struct nonce_args a = {nonce, nonce_len, (sqlite3_int64)expires};
+    struct seen_args a = {0, nonce, nonce_len, (sqlite3_int64)expires};
 
     if (nonce == NULL || nonce_len == 0)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: empty nonce");
-    return sq_write(st, nonce_use_work, &a, err);
+    return sq_write(st, seen_use_work, &a, err);
+}
+
+int store_tid_use(struct store *st, const uint8_t *tid, size_t tid_len,
+                  time_t expires, struct cmpca_err *err)
+{
+    struct seen_args a = {1, tid, tid_len, (sqlite3_int64)expires};
+
+    if (tid == NULL || tid_len == 0)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: empty tid");
+    return sq_write(st, seen_use_work, &a, err);
+}
+
+struct count_args {
+    const uint8_t *auth_id;
+    size_t auth_id_len;
+    long long total;
+    long long mine;
+};
+
+static int count_open_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
+{
+    struct count_args *a = arg;
+    sqlite3_stmt *s;
+    int rc, ret = 0;
+
+    s = sq_stmt(c, SQ_TXN_COUNT_OPEN,
+                "SELECT count(*), coalesce(sum(auth_id = ?), 0) FROM txns"
+                " WHERE state IN (0, 2) AND expires > ?",
+                &rc, err);
+    if (s == NULL)
+        return sq_fail(c->db, rc, "transaction count", err);
+    if ((rc = sq_bind_blob(s, 1, a->auth_id, a->auth_id_len)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL))) !=
+            SQLITE_OK)
+        ret = sq_fail(c->db, rc, "transaction count", err);
+    else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        a->total = sqlite3_column_int64(s, 0);
+        a->mine = sqlite3_column_int64(s, 1);
+    } else {
+        ret = sq_fail(c->db, rc, "transaction count", err);
+    }
+    sq_done(s);
+    return ret;
+}
+
+int store_txn_count_open(struct store *st, const uint8_t *auth_id,
+                         size_t auth_id_len, long long *total,
+                         long long *mine, struct cmpca_err *err)
+{
+    struct count_args a = {auth_id, auth_id_len, 0, 0};
+    int ret = sq_read(st, count_open_work, &a, err);
+
+    *total = a.total;
+    *mine = a.mine;
+    return ret;
 }

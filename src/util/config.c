@@ -40,6 +40,9 @@ static const struct key_def keys[] = {
     {"ca", "crl_refresh", K_INT, OFF(crl_refresh)},
     {"cmp", "approval_wait", K_INT, OFF(approval_wait)},
     {"cmp", "poll_interval", K_INT, OFF(poll_interval)},
+    {"cmp", "max_open_transactions", K_INT, OFF(max_open_txns)},
+    {"cmp", "max_open_transactions_per_signer", K_INT,
+     OFF(max_open_txns_per_signer)},
     {"ca", "secrets_key", K_STR, OFF(secrets_key)},
     {"mac", "max_iterations", K_INT, OFF(mac_max_iterations)},
     {"mac", "min_iterations", K_INT, OFF(mac_min_iterations)},
@@ -128,7 +131,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->dir = strdup(dir);
     cfg->listen = strdup("127.0.0.1:8080");
     cfg->threads = 4;
-    cfg->max_body = 256 * 1024;
+    cfg->max_body = 64 * 1024;
     cfg->read_timeout = 10;
     cfg->max_connections = 512;
     cfg->db = strdup("sqlite:cmpca.db");
@@ -140,6 +143,8 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->crl_refresh = 3600;
     cfg->approval_wait = 7 * 86400;
     cfg->poll_interval = 5;
+    cfg->max_open_txns = 100000;
+    cfg->max_open_txns_per_signer = 16;
     cfg->secrets_key = strdup("secrets.key");
     cfg->mac_max_iterations = 100000;
     cfg->mac_min_iterations = 100;
@@ -336,13 +341,14 @@ int config_load(const char *dir, struct cmpca_config **out, char *errbuf,
     if (!config_profile_name_ok(cfg->crl_name) || cfg->crl_validity < 1 ||
         cfg->crl_refresh < 1 || cfg->crl_refresh > cfg->crl_validity ||
         cfg->poll_interval < 1 || cfg->approval_wait < 1 ||
+        cfg->max_open_txns < 1 || cfg->max_open_txns_per_signer < 1 ||
         cfg->mac_min_iterations < 1 ||
         cfg->mac_max_iterations < cfg->mac_min_iterations ||
         cfg->mac_max_salt < 8) {
         snprintf(errbuf, errlen,
                  "%s: crl_name must be 1..64 of [A-Za-z0-9._-], "
                  "crl_validity >= 1, 1 <= crl_refresh <= crl_validity, "
-                 "poll_interval and approval_wait >= 1, "
+                 "poll_interval, approval_wait, max_open_transactions* >= 1, "
                  "1 <= [mac] min_iterations <= max_iterations, max_salt >= 8",
                  path);
         goto done;
@@ -381,6 +387,10 @@ static void write_globals(FILE *f, const struct cmpca_config *cfg)
             "# seconds a request held for manual approval waits, and the"
             " checkAfter\n# told to polling clients\napproval_wait = %d\n"
             "poll_interval = %d\n"
+            "# open transactions (waiting for certConf or an operator):"
+            " in all, and\n# per signing certificate (RAs exempt)\n"
+            "max_open_transactions = %d\n"
+            "max_open_transactions_per_signer = %d\n"
             "# no: never grant implicitConfirm, whatever a profile says\n"
             "implicit_confirm = %s\n\n"
             "[policy]\n# yes: a device may repeat initial enrollment with its"
@@ -394,7 +404,8 @@ static void write_globals(FILE *f, const struct cmpca_config *cfg)
             cfg->ca_key, cfg->crl_name, cfg->crl_validity, cfg->crl_refresh,
             cfg->secrets_key,
             cfg->time_skew, cfg->txn_expiry, cfg->nonce_window,
-            cfg->approval_wait, cfg->poll_interval,
+            cfg->approval_wait, cfg->poll_interval, cfg->max_open_txns,
+            cfg->max_open_txns_per_signer,
             cfg->implicit_confirm ? "yes" : "no", cfg->reenroll ? "yes" : "no",
             cfg->mac_max_iterations, cfg->mac_min_iterations, cfg->mac_max_salt,
             cfg->mac_secret_single_use ? "yes" : "no");

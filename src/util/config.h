@@ -77,6 +77,8 @@ struct cmpca_config {
     int crl_refresh;       /* seconds between scheduled CRL regenerations */
     int approval_wait;     /* seconds a request waits for an operator */
     int poll_interval;     /* checkAfter in pollRep and "waiting" answers */
+    int max_open_txns;     /* open transactions in all (systemUnavail) */
+    int max_open_txns_per_signer; /* per signing credential; RAs exempt */
     char *secrets_key;     /* [ca] key file sealing the shared secrets */
     /* [mac] limits on MAC-protected messages (RFC 9481 6.1), checked before
      * any key derivation so an oversized request costs nothing */

@@ -8,7 +8,9 @@
 #   POPO signature that fails      -> badPOP (message protection still valid)
 #   raVerified POP from a device   -> notAuthorized
 #   no POP at all                  -> badPOP
-#   replayed ir (same nonce)       -> badSenderNonce (same and fresh tid)
+#   replayed ir, byte-exact        -> transactionIdInUse (issue 6: whole
+#                                     requests are remembered)
+#   replayed nonce, fresh tid      -> badSenderNonce
 #   SHA-1 / MD5 protection and POP -> badAlg
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -105,7 +107,7 @@ check "replay: the first enrollment succeeds"
 [ "$RUN_RC" -eq 0 ] || fail "replay: first enrollment failed: $(grep -m3 error "$OUT/first/client.log" | tr '\n' ' ')"
 expect_count 1 "first enrollment"
 HTTP_STATUS=$(http_post "$OUT/first/req1.der")
-expect_curl_failinfo "replay (same transactionID, transaction closed)" badSenderNonce
+expect_curl_failinfo "replay (byte-exact, transaction closed)" transactionIdInUse
 expect_count 1 "replay (same transactionID)"
 # a fresh transactionID, re-protected by the client, but the old senderNonce
 mkdir -p "$OUT/replay-tid"

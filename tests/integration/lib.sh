@@ -836,3 +836,84 @@ der_child_hex() {
     h=$(hex_of "$1")
     echo "${h:$((2 * ${pos% *})):$((2 * ${pos#* }))}"
 }
+
+# ---- RA mode, nested messages, MAC protection --------------------------------
+
+# pki_selfsigned NAME SUBJECT: a self-signed end-entity certificate
+# $PKI/NAME.{key,pem} (CA:FALSE, digitalSignature, SKI): an RA's certificate.
+pki_selfsigned() {
+    genkey "$PKI/$1.key"
+    openssl req -new -key "$PKI/$1.key" -subj "$2" -out "$PKI/$1.csr" 2>/dev/null &&
+        openssl x509 -req -in "$PKI/$1.csr" -signkey "$PKI/$1.key" -days 365 \
+            -sha256 -extfile "$PKI/ext.cnf" -extensions dev_ext \
+            -out "$PKI/$1.pem" 2>/dev/null || fail "cannot create self-signed certificate $1"
+}
+
+# ra_add NAME CERT.pem [cmpca ra add options]: registers an RA; fails the
+# test when `cmpca ra add` fails.
+ra_add() {
+    cli ra add "$@" >"$T/ra-add.out" 2>&1 || fail "cmpca ra add $*: $(cat "$T/ra-add.out")"
+}
+
+# ra_field NAME COLUMN: a column of `cmpca ra list` (1 NAME, 2 VENDORS,
+# 3 RAVERIFY, 4 REVOKE, 5 SUBJECT) for RA NAME; empty when not listed.
+ra_field() {
+    cli ra list | awk -F '\t' -v n="$1" -v c="$2" 'NR > 1 && $1 == n { print $c }'
+}
+
+# save_req RUN CMD [openssl cmp options]: the request `openssl cmp -cmd CMD`
+# builds, written to $OUT/RUN/req.der without being sent (the client talks
+# to 127.0.0.1:1, where nothing listens). New key $OUT/RUN/new.key unless
+# -newkey is given. Fails the test when no request was written.
+save_req() {
+    local o=$OUT/$1 cmd=$2 newkey
+    shift 2
+    mkdir -p "$o"
+    rm -f "$o/req.der"
+    newkey=(-newkey "$o/new.key")
+    case " $* " in *" -newkey "*) newkey=() ;; *) genkey "$o/new.key" ;; esac
+    openssl cmp -cmd "$cmd" -server 127.0.0.1:1 -path "$CMP_PATH" "${newkey[@]}" \
+        -reqout "$o/req.der" -msg_timeout 5 -total_timeout 10 "$@" >"$o/save.log" 2>&1 || true
+    [ -s "$o/req.der" ] || fail "$1: openssl cmp wrote no request: $(client_errors "$o/save.log")"
+}
+
+# run_nested RUN [nested_client options] REQUEST.der...: nested_client
+# ($NESTED_CLIENT) posts the requests in one nested message to the server;
+# it trusts root.pem for the answers and names the issuing CA as recipient.
+# Outputs in $OUT/RUN (req.der, rsp.der, inner-N.der, cert-N.pem,
+# client.log); sets RUN_RC; never fails by itself.
+run_nested() {
+    local o=$OUT/$1
+    shift
+    [ -x "${NESTED_CLIENT:-}" ] || fail "nested_client binary not given (argument 3)"
+    rm -rf "$o" && mkdir -p "$o"
+    RUN_RC=0
+    "$NESTED_CLIENT" --server "127.0.0.1:$PORT" --path "$CMP_PATH" --trusted "$D/root.pem" \
+        --recipient-cert "$D/ca.pem" --out-dir "$o" --timeout 30 "$@" >"$o/client.log" 2>&1 || RUN_RC=$?
+}
+
+# nested_field RUN outer|N KEY: field KEY (body, protection, tid, nonce,
+# status, failInfo, cert) of the outer answer or of inner answer N, as
+# nested_client of run RUN printed it; empty when the line is missing.
+nested_field() {
+    local sel=$2
+    [ "$sel" = outer ] || sel="inner $sel"
+    awk -v sel="$sel " -v key="$3" '
+        index($0, sel) == 1 {
+            for (i = 1; i <= NF; i++)
+                if (index($i, key "=") == 1) { print substr($i, length(key) + 2); exit }
+        }' "$OUT/$1/client.log"
+}
+
+# nested_inner_count RUN: how many inner answers nested_client printed.
+nested_inner_count() {
+    grep -c '^inner ' "$OUT/$1/client.log" || true
+}
+
+# protection_alg_of MSG.der: the protectionAlg OID of a saved PKIMessage as
+# `openssl asn1parse` names it ("password based MAC", "ecdsa-with-SHA256").
+protection_alg_of() {
+    asn1_lines "$1" | awk "$_ASN1_WALK"'
+        top == 1 && d == 2 { want = ($0 ~ /cont \[ *1 *\]/); next }
+        want && /prim: *OBJECT/ { sub(/.*OBJECT *:/, ""); print; exit }'
+}

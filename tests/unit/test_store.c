@@ -10,7 +10,7 @@
 #include "store/store.h"
 #include "check.h"
 
-#define SCHEMA_VERSION 3 /* bump with each migration step */
+#define SCHEMA_VERSION 5 /* bump with each migration step */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -111,7 +111,7 @@ static void test_open(void)
     CHECK_INT_EQ(raw_int("fresh.db", "PRAGMA user_version"), SCHEMA_VERSION);
     CHECK_INT_EQ(raw_int("fresh.db", "SELECT count(*) FROM sqlite_master "
                                      "WHERE type = 'table'"),
-                 8);
+                 10);
     CHECK_INT_EQ(raw_int("fresh.db", "SELECT journal_mode = 'wal' FROM "
                                      "pragma_journal_mode"),
                  1);
