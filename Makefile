@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test asan clean
+.PHONY: all deps configure test asan clean fuzz
 
 all: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -20,6 +20,10 @@ test: all
 
 asan:
 	$(MAKE) BUILD=build-asan CMAKE_FLAGS="-DCMPCA_SANITIZE=ON -DCMPCA_WERROR=ON $(CMAKE_FLAGS)" test
+
+# libFuzzer targets in build-fuzz (clang), each run FUZZ_SECONDS (default 60)
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh
 
 clean:
 	rm -rf build build-asan

@@ -87,6 +87,22 @@ struct ca_issue_req {
 int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
              struct cmpca_err *err);
 
+/* ca_issue in two steps, so the caller can record what it is about to sign
+ * before it signs (docs/issuance.md). ca_issue_prepare builds the
+ * certificate with its serial and every extension, unsigned; *out new.
+ * ca_issue_sign signs it and checks the result with ca_check_issued. */
+int ca_issue_prepare(const struct ca *ca, const struct ca_issue_req *r,
+                     X509 **out, struct cmpca_err *err);
+int ca_issue_sign(const struct ca *ca, X509 *x, struct cmpca_err *err);
+
+/* ca_check_issued: what no end-entity certificate may leave the CA without
+ * (RFC 5280 and our own rules): the signature verifies with our key, v3,
+ * issuer = our subject, serial positive and at most 20 octets, validity
+ * inside ours, basicConstraints CA:FALSE, keyUsage present without
+ * keyCertSign or cRLSign, SKI present, AKI keyid = our SKI, no extension
+ * twice. systemFailure naming the rule otherwise. */
+int ca_check_issued(const struct ca *ca, X509 *x, struct cmpca_err *err);
+
 /* ca_crl_publish builds a CRL over every certificate revoked in `st`
  * (status revoked or rejected, with its reason), numbered with
  * store_crl_next_number, thisUpdate now and nextUpdate `validity_secs`

@@ -138,8 +138,8 @@ done:
     return ret;
 }
 
-int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
-             struct cmpca_err *err)
+int ca_issue_prepare(const struct ca *ca, const struct ca_issue_req *r,
+                     X509 **out, struct cmpca_err *err)
 {
     X509 *x = NULL;
     int ret = -1;
@@ -157,10 +157,6 @@ int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
         ca_ext_skid(x, NULL, err) != 0 || ca_ext_akid(x, ca->skid, err) != 0 ||
         ca_ext_san(x, r->san, err) != 0 || ext_crl_dp(x, r->crl_url, err) != 0)
         goto done;
-    if (X509_sign(x, ca->key, ca->md) <= 0) {
-        cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "cannot sign certificate");
-        goto done;
-    }
     *out = x;
     x = NULL;
     ret = 0;
@@ -168,4 +164,25 @@ int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
 done:
     X509_free(x);
     return ret;
+}
+
+int ca_issue_sign(const struct ca *ca, X509 *x, struct cmpca_err *err)
+{
+    if (X509_sign(x, ca->key, ca->md) <= 0)
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE,
+                              "cannot sign certificate");
+    return ca_check_issued(ca, x, err);
+}
+
+int ca_issue(const struct ca *ca, const struct ca_issue_req *r, X509 **out,
+             struct cmpca_err *err)
+{
+    if (ca_issue_prepare(ca, r, out, err) != 0)
+        return -1;
+    if (ca_issue_sign(ca, *out, err) != 0) {
+        X509_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }

@@ -75,8 +75,8 @@ static int key_read(const char *path, unsigned char out[CA_SEAL_KEY_LEN],
     int fd, rc = -1;
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "cannot open %s: %s",
-                             path, strerror(errno));
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "cannot open %s: %s", path,
+                             strerror(errno));
     if (fstat(fd, &st) != 0) {
         cmpca_err_set(err, FI_SYSTEM_FAILURE, "cannot stat %s: %s", path,
                       strerror(errno));
@@ -107,8 +107,7 @@ static int key_create(const char *path, unsigned char out[CA_SEAL_KEY_LEN],
 
     if (RAND_priv_bytes(out, CA_SEAL_KEY_LEN) <= 0)
         return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "no random octets");
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-              0600);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno == EEXIST)
         return 1;
     if (fd < 0)

@@ -61,6 +61,7 @@ int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_crl(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ra(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- reporting (common.c) ---- */
 
@@ -166,6 +167,17 @@ char *cli_shell_quote(const char *s);
  * `st`; *out is the new CRL. Prints why and returns CLI_FAIL on failure. */
 int cli_crl_publish(const struct cmpca_config *cfg, struct store *st,
                     X509_CRL **out);
+
+/* ---- the audit log (cmd_audit.c) ---- */
+
+/* cli_audit appends what an operator command did to the audit log: actor
+ * "operator", `action` the command words ("vendor add"), `outcome` "done"
+ * or "failed", the device and certificate concerned (may be NULL) and
+ * `detail`, the arguments that matter (never a secret). Prints why and
+ * returns CLI_FAIL when the entry could not be written. */
+int cli_audit(struct store *st, const char *action, const char *outcome,
+              const char *vendor, const char *device, const char *serial,
+              const char *detail);
 
 /* ---- serve --demo (demo.c) ---- */
 

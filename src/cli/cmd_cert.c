@@ -105,6 +105,8 @@ static const char *status_name(int status)
         return "revoked";
     case CERT_REJECTED:
         return "rejected";
+    case CERT_RESERVED:
+        return "reserved";
     }
     return "unknown";
 }
@@ -313,6 +315,20 @@ static int revoke_one(struct store *st, const char *arg, const char *hex,
     return CLI_OK;
 }
 
+/* Records a `cert revoke` of `c` (the certificate as it was found; serial
+ * `hex` when none was) in the audit log; `why` is NULL when it worked. */
+static int audit_revoke(struct store *st, const struct store_cert *c,
+                        const char *hex, int reason, const char *why)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof(detail), "reason=%s%s%s", reason_name(reason),
+             why != NULL ? ": " : "", why != NULL ? why : "");
+    return cli_audit(st, "cert revoke", why == NULL ? "done" : "failed",
+                     c->vendor, c->device,
+                     c->serial_hex != NULL ? c->serial_hex : hex, detail);
+}
+
 static int cert_revoke(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct cmpca_config *cfg = NULL;
@@ -321,7 +337,7 @@ static int cert_revoke(struct cli_ctx *ctx, int argc, char **argv)
     X509_CRL *crl = NULL;
     const char *arg = NULL;
     char hex[SERIAL_HEX_MAX + 1];
-    int rc, reason = 0;
+    int rc, reason = 0, audited;
 
     if ((rc = parse_revoke(ctx, argc, argv, &arg, &reason)) >= 0)
         return rc;
@@ -332,8 +348,16 @@ static int cert_revoke(struct cli_ctx *ctx, int argc, char **argv)
     if ((rc = revoke_one(st, arg, hex, reason, &c)) == CLI_OK) {
         printf("revoked %s (%s)\n", c.serial_hex, reason_name(reason));
         fflush(stdout);
+        audited = audit_revoke(st, &c, hex, reason, NULL);
         /* recorded; a failed CRL is made by the server's next refresh */
         rc = cli_crl_publish(cfg, st, &crl);
+        if (audited != CLI_OK)
+            rc = CLI_FAIL;
+    } else {
+        audit_revoke(st, &c, hex, reason,
+                     c.serial_hex == NULL ? "no such certificate"
+                     : c.revoked_at != 0  ? "already revoked"
+                                          : "store error");
     }
     X509_CRL_free(crl);
     store_cert_clear(&c);

@@ -31,6 +31,27 @@ static const char crl_usage[] =
     "\n"
     "  --out FILE   write DER to FILE (replaced atomically) instead\n";
 
+/* Records the CRL `cmpca crl` or `cmpca cert revoke` made (NULL: none,
+ * `why` says why) in the audit log. */
+static int audit_crl(struct store *st, X509_CRL *crl, const char *why)
+{
+    ASN1_INTEGER *num = NULL;
+    STACK_OF(X509_REVOKED) *revs;
+    int64_t n = 0;
+    char detail[64];
+
+    if (crl == NULL)
+        return cli_audit(st, "crl", "failed", NULL, NULL, NULL, why);
+    num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+    if (num == NULL || ASN1_INTEGER_get_int64(&n, num) <= 0)
+        n = 0;
+    ASN1_INTEGER_free(num);
+    revs = X509_CRL_get_REVOKED(crl);
+    snprintf(detail, sizeof(detail), "number=%lld revoked=%d", (long long)n,
+             revs != NULL ? sk_X509_REVOKED_num(revs) : 0);
+    return cli_audit(st, "crl", "done", NULL, NULL, NULL, detail);
+}
+
 int cli_crl_publish(const struct cmpca_config *cfg, struct store *st,
                     X509_CRL **out)
 {
@@ -48,14 +69,16 @@ int cli_crl_publish(const struct cmpca_config *cfg, struct store *st,
     }
     if (ca_load(root, cert, key, &ca, &err) != 0) {
         cli_fail("crl", "cannot load the CA: %s", err.msg);
+        audit_crl(st, NULL, "cannot load the CA");
         goto done;
     }
     if (ca_crl_publish(ca, st, cfg->crl_name, cfg->crl_validity, out, &err) !=
         0) {
         cli_fail("crl", "%s", err.msg);
+        audit_crl(st, NULL, err.msg);
         goto done;
     }
-    rc = CLI_OK;
+    rc = audit_crl(st, *out, NULL);
 done:
     ca_free(ca);
     free(root);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ca/ca.h"
 
 static const char init_usage[] =
@@ -18,8 +20,8 @@ static const char init_usage[] =
     "                  [--org NAME]\n"
     "\n"
     "Creates DIR (mode 0700) with cmpca.conf, the operator root (root.pem),\n"
-    "the issuing CA (ca.pem, ca.key) and the database. Refuses if any of\n"
-    "these files exist.\n"
+    "the issuing CA (ca.pem, ca.key), the key sealing device secrets\n"
+    "(secrets.key) and the database. Refuses if any of these files exist.\n"
     "\n"
     "  --key TYPE   key type of root and issuing CA (default ec-p256)\n"
     "  --org NAME   organization in the CA names (default \"cmpca Demo "
@@ -27,7 +29,7 @@ static const char init_usage[] =
     "  --dir DIR    data directory (default: $CMPCA_DIR, else ./cmpca-data)\n";
 
 /* The files init creates, in the order they are created. */
-enum { F_CONF, F_ROOT, F_CERT, F_KEY, NUM_FILES };
+enum { F_CONF, F_ROOT, F_CERT, F_KEY, F_SEAL, NUM_FILES };
 
 struct init_paths {
     char *p[NUM_FILES];
@@ -42,7 +44,7 @@ static void paths_clear(struct init_paths *ps)
 static int paths_fill(const struct cmpca_config *cfg, struct init_paths *ps)
 {
     const char *rel[NUM_FILES] = {CMPCA_CONF_FILE, cfg->root_cert, cfg->ca_cert,
-                                  cfg->ca_key};
+                                  cfg->ca_key, cfg->secrets_key};
 
     for (int i = 0; i < NUM_FILES; i++)
         if ((ps->p[i] = config_path(cfg, rel[i])) == NULL)
@@ -81,14 +83,28 @@ done:
     return rc;
 }
 
+/* The --key name of `key_type`, for the audit log. */
+static const char *key_name(int key_type)
+{
+    static const char *const names[] = {"ec-p256", "ec-p384", "rsa-2048",
+                                        "rsa-3072"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (ca_key_type_from_name(names[i]) == key_type)
+            return names[i];
+    return "?";
+}
+
 /* Creates config, CA files and store. On failure removes the files. */
 static int create_all(const struct cmpca_config *cfg,
                       const struct init_paths *ps, int key_type,
                       const char *org)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
+    unsigned char seal[CA_SEAL_KEY_LEN];
     struct ca_create_opts o = {0};
     struct store *st = NULL;
+    char detail[128];
 
     if (config_write(cfg) != 0) {
         cli_fail(ps->p[F_CONF], "%s", strerror(errno));
@@ -105,8 +121,18 @@ static int create_all(const struct cmpca_config *cfg,
         cli_fail("init", "cannot create the CA: %s", err.msg);
         goto fail;
     }
+    if (ca_seal_key_load(ps->p[F_SEAL], 1, seal, &err) != 0) {
+        cli_fail("init", "cannot create the sealing key: %s", err.msg);
+        goto fail;
+    }
+    OPENSSL_cleanse(seal, sizeof(seal));
     if (cli_open_store(cfg, &st) != CLI_OK)
         goto fail;
+    snprintf(detail, sizeof(detail), "org=%s key=%s", org, key_name(key_type));
+    if (cli_audit(st, "init", "done", NULL, NULL, NULL, detail) != CLI_OK) {
+        store_close(st);
+        goto fail;
+    }
     store_close(st);
     return CLI_OK;
 fail:

@@ -288,6 +288,7 @@ static int ra_register(const char *dir, const char *cert_path,
     struct store *st = NULL;
     X509 *x = NULL;
     int rc = CLI_FAIL, ret;
+    char fp[128], info[768];
 
     if (cli_open(dir, &cfg, &st) != CLI_OK)
         return CLI_FAIL;
@@ -312,6 +313,15 @@ static int ra_register(const char *dir, const char *cert_path,
         rc = print_added(ra, x);
     }
 done:
+    if (x == NULL || cli_fingerprint(x, fp, sizeof(fp)) != 0)
+        snprintf(fp, sizeof(fp), "?");
+    snprintf(info, sizeof(info),
+             "name=%s cert=%s raverify=%s revoke=%s vendors=%s", ra->name, fp,
+             ra->may_raverify ? "yes" : "no", ra->may_revoke ? "yes" : "no",
+             ra->vendors);
+    if (cli_audit(st, "ra add", rc == CLI_OK ? "done" : "failed", NULL, NULL,
+                  NULL, info) != CLI_OK)
+        rc = CLI_FAIL;
     sk_X509_free(one); /* x is freed below, the stack only borrowed it */
     X509_free(x);
     store_close(st);
@@ -433,7 +443,8 @@ static int ra_remove(struct cli_ctx *ctx, int argc, char **argv)
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct cmpca_config *cfg = NULL;
     struct store *st = NULL;
-    const char *name;
+    const char *name, *why;
+    char info[512];
     int rc;
 
     if ((rc = cli_parse_common(ctx, "ra remove", remove_usage, argc, argv)) >=
@@ -445,12 +456,18 @@ static int ra_remove(struct cli_ctx *ctx, int argc, char **argv)
     if (cli_open(ctx->dir, &cfg, &st) != CLI_OK)
         return CLI_FAIL;
     rc = store_ra_remove(st, name, &err);
+    why = rc == 0 ? NULL : rc == STORE_NOTFOUND ? "no such RA" : err.msg;
     if (rc == STORE_NOTFOUND)
         rc = cli_fail("ra remove", "no RA %s", name);
     else if (rc != 0)
         rc = cli_fail("ra remove", "%s", err.msg);
     else
         printf("removed RA %s\n", name);
+    snprintf(info, sizeof(info), "name=%s%s%s", name, why != NULL ? ": " : "",
+             why != NULL ? why : "");
+    if (cli_audit(st, "ra remove", rc == CLI_OK ? "done" : "failed", NULL, NULL,
+                  NULL, info) != CLI_OK)
+        rc = CLI_FAIL;
     store_close(st);
     config_free(cfg);
     return rc;

@@ -12,6 +12,11 @@
  * is crl_refresh old or within crl_refresh of its nextUpdate; the decision
  * is made from the stored CRL alone, so a CLI revocation (which publishes)
  * resets the timer and a restart picks up where the last run left off.
+ *
+ * HTTPS: the TLS files are read here and handed to the transport as PEM
+ * text. The open-file limit is raised here too, before the transport
+ * starts, because every connection the transport may hold is a descriptor
+ * and the usual soft limit of 1024 is below the default max_connections.
  */
 #include "cli/cli.h"
 
@@ -20,6 +25,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+#include <openssl/crypto.h>
 
 #include "ca/ca.h"
 #include "cmp/cmp.h"
@@ -27,17 +35,27 @@
 #include "util/log.h"
 
 #define HOUSEKEEPING_SECONDS 30
+#define PEM_FILE_MAX         (1024 * 1024) /* bytes of one TLS file */
+#define FD_RESERVE           64 /* descriptors beside the connections */
 
 static const char serve_usage[] =
     "usage: cmpca serve [--dir DIR] [--listen ADDR:PORT] [--threads N]\n"
+    "                   [--tls-cert FILE --tls-key FILE [--tls-client-ca "
+    "FILE]]\n"
     "                   [--log-level error|warn|info|debug] [--demo]\n"
     "\n"
-    "Serves CMP over HTTP at http://ADDR:PORT/.well-known/cmp until SIGTERM\n"
-    "or SIGINT. Prints \"cmpca: listening on URL\" on stdout once listening.\n"
+    "Serves CMP over HTTP at http://ADDR:PORT/.well-known/cmp (https:// with\n"
+    "--tls-cert) until SIGTERM or SIGINT. Prints \"cmpca: listening on URL\"\n"
+    "on stdout once listening.\n"
     "\n"
     "  --listen ADDR:PORT   address to bind (default from cmpca.conf; port 0\n"
     "                       picks a free port)\n"
     "  --threads N          worker threads (default from cmpca.conf)\n"
+    "  --tls-cert FILE      serve HTTPS (TLS 1.2 and 1.3 only) with this PEM\n"
+    "                       certificate, optionally followed by its chain\n"
+    "  --tls-key FILE       the certificate's unencrypted PEM private key\n"
+    "  --tls-client-ca FILE require client certificates issued by these PEM\n"
+    "                       CAs (default: none asked for)\n"
     "  --log-level LEVEL    error, warn, info (default) or debug\n"
     "  --demo               create the CA (if missing) and a demo vendor PKI\n"
     "                       under DIR/demo, then print the openssl cmp "
@@ -46,6 +64,9 @@ static const char serve_usage[] =
 
 struct serve_opts {
     const char *listen;
+    const char *tls_cert; /* NULL: from the config; relative to the cwd */
+    const char *tls_key;
+    const char *tls_ca;
     int threads; /* 0: from the config */
     int log_level;
     int demo;
@@ -184,6 +205,9 @@ static int parse_serve_opts(struct cli_ctx *ctx, struct serve_opts *o, int argc,
         {"threads", required_argument, NULL, 't'},
         {"log-level", required_argument, NULL, 'L'},
         {"demo", no_argument, NULL, 'D'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"tls-client-ca", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     char *end = NULL;
@@ -216,6 +240,15 @@ static int parse_serve_opts(struct cli_ctx *ctx, struct serve_opts *o, int argc,
         case 'D':
             o->demo = 1;
             break;
+        case 'C':
+            o->tls_cert = optarg;
+            break;
+        case 'K':
+            o->tls_key = optarg;
+            break;
+        case 'A':
+            o->tls_ca = optarg;
+            break;
         default:
             return cli_getopt_error("serve", serve_usage, c, argv);
         }
@@ -223,7 +256,29 @@ static int parse_serve_opts(struct cli_ctx *ctx, struct serve_opts *o, int argc,
     if (optind < argc)
         return cli_usage_error("serve", serve_usage, "unexpected argument %s",
                                argv[optind]);
+    if ((o->tls_cert != NULL) != (o->tls_key != NULL))
+        return cli_usage_error("serve", serve_usage,
+                               "--tls-cert and --tls-key go together");
+    if (o->tls_ca != NULL && o->tls_cert == NULL)
+        return cli_usage_error("serve", serve_usage,
+                               "--tls-client-ca needs --tls-cert");
     return -1;
+}
+
+/* set_tls_path replaces the config path *field (relative to the data
+ * directory) by the command-line path `arg` (relative to the working
+ * directory) when one was given. */
+static int set_tls_path(char **field, const char *arg)
+{
+    char *p;
+
+    if (arg == NULL)
+        return 0;
+    if ((p = cli_abspath(arg)) == NULL)
+        return -1;
+    free(*field);
+    *field = p;
+    return 0;
 }
 
 /* Loads config (with command-line overrides), store, CA and engine. */
@@ -243,6 +298,14 @@ static int server_open(const char *dir, const struct serve_opts *o,
     }
     if (o->threads > 0)
         s->cfg->threads = o->threads;
+    if (set_tls_path(&s->cfg->tls_cert, o->tls_cert) != 0 ||
+        set_tls_path(&s->cfg->tls_key, o->tls_key) != 0 ||
+        set_tls_path(&s->cfg->tls_client_ca, o->tls_ca) != 0)
+        return cli_fail("serve", "out of memory");
+    if ((s->cfg->tls_cert == NULL) != (s->cfg->tls_key == NULL) ||
+        (s->cfg->tls_client_ca != NULL && s->cfg->tls_cert == NULL))
+        return cli_fail("serve", "[server] tls_cert and tls_key go together, "
+                                 "and tls_client_ca needs both");
     if (cli_open_store(s->cfg, &s->st) != CLI_OK)
         return CLI_FAIL;
     if (o->demo && demo_prepare(s->cfg, s->st) != CLI_OK)
@@ -279,41 +342,142 @@ static void server_close(struct server *s)
     config_free(s->cfg);
 }
 
+/* read_pem reads config path `rel` (NULL: nothing to read, *out NULL)
+ * into a new NUL-terminated string, refusing files over PEM_FILE_MAX or
+ * without a PEM header. Prints why and returns CLI_FAIL on failure. */
+static int read_pem(const struct cmpca_config *cfg, const char *rel, char **out)
+{
+    char *path = NULL, *buf = NULL;
+    FILE *f = NULL;
+    size_t n;
+    int rc = CLI_FAIL;
+
+    *out = NULL;
+    if (rel == NULL)
+        return CLI_OK;
+    if ((path = config_path(cfg, rel)) == NULL ||
+        (buf = malloc(PEM_FILE_MAX + 1)) == NULL) {
+        cli_fail("serve", "out of memory");
+        goto done;
+    }
+    if ((f = fopen(path, "r")) == NULL) {
+        cli_fail("serve", "cannot read %s: %s", path, strerror(errno));
+        goto done;
+    }
+    n = fread(buf, 1, PEM_FILE_MAX + 1, f);
+    if (ferror(f) || n > PEM_FILE_MAX) {
+        cli_fail("serve", "cannot read %s: %s", path,
+                 ferror(f) ? "read error" : "larger than 1 MiB");
+        goto done;
+    }
+    buf[n] = '\0';
+    if (strstr(buf, "-----BEGIN ") == NULL) {
+        cli_fail("serve", "%s: not a PEM file", path);
+        goto done;
+    }
+    *out = buf;
+    buf = NULL;
+    rc = CLI_OK;
+done:
+    if (f != NULL)
+        fclose(f);
+    if (buf != NULL)
+        OPENSSL_cleanse(buf, PEM_FILE_MAX + 1);
+    free(buf);
+    free(path);
+    return rc;
+}
+
+/* fit_connections raises the soft open-file limit as far as needed for
+ * max_connections plus FD_RESERVE, within the hard limit, and returns how
+ * many connections fit (never below `threads`), warning when that is fewer
+ * than configured. */
+static int fit_connections(const struct cmpca_config *cfg)
+{
+    rlim_t want = (rlim_t)cfg->max_connections + FD_RESERVE;
+    struct rlimit rl;
+    int fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= want)
+        return cfg->max_connections;
+    rl.rlim_cur =
+        rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 &&
+        getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return cfg->max_connections;
+    if (rl.rlim_cur >= want)
+        return cfg->max_connections;
+    fit = rl.rlim_cur > (rlim_t)FD_RESERVE + (rlim_t)cfg->threads
+              ? (int)(rl.rlim_cur - FD_RESERVE)
+              : cfg->threads;
+    log_warn("serve: the open-file limit (%llu) leaves room for %d "
+             "connections, not max_connections = %d; raise it "
+             "(ulimit -n, systemd LimitNOFILE=)",
+             (unsigned long long)rl.rlim_cur, fit, cfg->max_connections);
+    return fit;
+}
+
+static void free_key_pem(char *pem)
+{
+    if (pem != NULL)
+        OPENSSL_cleanse(pem, strlen(pem));
+    free(pem);
+}
+
 static int server_start(struct server *s)
 {
     struct transport_opts to = {0};
     char errbuf[256] = "";
+    char *cert = NULL, *key = NULL, *ca = NULL;
+    int rc = CLI_FAIL;
 
+    if (read_pem(s->cfg, s->cfg->tls_cert, &cert) != CLI_OK ||
+        read_pem(s->cfg, s->cfg->tls_key, &key) != CLI_OK ||
+        read_pem(s->cfg, s->cfg->tls_client_ca, &ca) != CLI_OK)
+        goto done;
     to.listen = s->cfg->listen;
     to.threads = s->cfg->threads;
     to.max_body = s->cfg->max_body;
     to.read_timeout = s->cfg->read_timeout;
-    to.max_connections = s->cfg->max_connections;
+    to.max_connections = fit_connections(s->cfg);
     to.handler = handle;
     to.profile_ok = profile_ok;
     to.get_crl = get_crl;
     to.arg = s;
-    if (transport_start(&to, &s->tp, errbuf, sizeof(errbuf)) != 0)
-        return cli_fail("serve", "cannot listen on %s: %s", s->cfg->listen,
-                        errbuf[0] != '\0' ? errbuf : "unknown error");
-    return CLI_OK;
+    to.tls_cert_pem = cert;
+    to.tls_key_pem = key;
+    to.tls_client_ca_pem = ca;
+    if (transport_start(&to, &s->tp, errbuf, sizeof(errbuf)) != 0) {
+        cli_fail("serve", "cannot listen on %s: %s", s->cfg->listen,
+                 errbuf[0] != '\0' ? errbuf : "unknown error");
+        goto done;
+    }
+    rc = CLI_OK;
+done:
+    free(cert);
+    free_key_pem(key); /* the transport keeps its own copy */
+    free(ca);
+    return rc;
 }
 
-/* The URL clients use: host of `listen` with the bound port. A wildcard
- * host becomes loopback when `for_client` is set. */
-static void make_url(const char *listen, int port, int for_client, char *buf,
-                     size_t buflen)
+/* The URL clients use: host of `listen` with the bound port, https when
+ * `tls`. A wildcard host becomes loopback when `for_client` is set. */
+static void make_url(const char *listen, int port, int tls, int for_client,
+                     char *buf, size_t buflen)
 {
     const char *colon = strrchr(listen, ':');
+    const char *scheme = tls ? "https" : "http";
     int hostlen = colon != NULL ? (int)(colon - listen) : (int)strlen(listen);
 
     if (for_client && hostlen == 7 && strncmp(listen, "0.0.0.0", 7) == 0)
-        snprintf(buf, buflen, "http://127.0.0.1:%d/.well-known/cmp", port);
-    else if (for_client && hostlen == 4 && strncmp(listen, "[::]", 4) == 0)
-        snprintf(buf, buflen, "http://[::1]:%d/.well-known/cmp", port);
-    else
-        snprintf(buf, buflen, "http://%.*s:%d/.well-known/cmp", hostlen, listen,
+        snprintf(buf, buflen, "%s://127.0.0.1:%d/.well-known/cmp", scheme,
                  port);
+    else if (for_client && hostlen == 4 && strncmp(listen, "[::]", 4) == 0)
+        snprintf(buf, buflen, "%s://[::1]:%d/.well-known/cmp", scheme, port);
+    else
+        snprintf(buf, buflen, "%s://%.*s:%d/.well-known/cmp", scheme, hostlen,
+                 listen, port);
 }
 
 /* Waits for SIGTERM/SIGINT, doing housekeeping whenever it wakes: at
@@ -349,7 +513,7 @@ static int serve_run(const char *dir, const struct serve_opts *o,
 {
     struct server s;
     char url[512];
-    int rc = CLI_FAIL;
+    int rc = CLI_FAIL, tls;
 
     memset(&s, 0, sizeof(s));
     if ((errno = pthread_mutex_init(&s.crl_lock, NULL)) != 0)
@@ -367,11 +531,15 @@ static int serve_run(const char *dir, const struct serve_opts *o,
     }
     if (server_start(&s) != CLI_OK)
         goto done;
-    make_url(s.cfg->listen, transport_port(s.tp), 0, url, sizeof(url));
+    tls = s.cfg->tls_cert != NULL;
+    make_url(s.cfg->listen, transport_port(s.tp), tls, 0, url, sizeof(url));
     printf("cmpca: listening on %s\n", url);
     fflush(stdout);
     if (o->demo) {
-        make_url(s.cfg->listen, transport_port(s.tp), 1, url, sizeof(url));
+        if (tls)
+            fprintf(stderr, "cmpca: serve: over HTTPS, add -tls_used and "
+                            "-tls_trusted to the command below\n");
+        make_url(s.cfg->listen, transport_port(s.tp), tls, 1, url, sizeof(url));
         if (demo_print_command(s.cfg, url, stdout) != CLI_OK)
             goto done;
         fflush(stdout);
@@ -390,7 +558,7 @@ done:
 
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct serve_opts o = {NULL, 0, LOG_LVL_INFO, 0};
+    struct serve_opts o = {NULL, NULL, NULL, NULL, 0, LOG_LVL_INFO, 0};
     char conf[4096];
     sigset_t set;
     int rc;

@@ -163,22 +163,36 @@ done:
     return rc;
 }
 
+static char *root_subject(const char *pem);
+
 static int vendor_store(const char *dir, struct store_vendor *v)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct cmpca_config *cfg = NULL;
     struct store *st = NULL;
+    char *subject = NULL, detail[768];
+    const char *why;
     int rc;
 
     if (cli_open(dir, &cfg, &st) != CLI_OK)
         return CLI_FAIL;
     rc = store_vendor_add(st, v, &err);
+    why = rc == 0 ? NULL : rc == STORE_EXISTS ? "vendor exists" : err.msg;
     if (rc == STORE_EXISTS)
         rc = cli_fail("vendor add", "vendor %s exists", v->name);
     else if (rc != 0)
         rc = cli_fail("vendor add", "%s", err.msg);
     else
         fprintf(stderr, "cmpca: vendor %s added\n", v->name);
+    subject = root_subject(v->root_pem);
+    snprintf(detail, sizeof(detail), "root=%s id_attr=%s chain=%s%s%s",
+             subject != NULL ? subject : "?", v->id_attr,
+             v->chain_pem != NULL ? "yes" : "no", why != NULL ? ": " : "",
+             why != NULL ? why : "");
+    if (cli_audit(st, "vendor add", why == NULL ? "done" : "failed", v->name,
+                  NULL, NULL, detail) != CLI_OK)
+        rc = CLI_FAIL;
+    free(subject);
     store_close(st);
     config_free(cfg);
     return rc;

@@ -21,6 +21,7 @@ static const struct cli_cmd commands[] = {
     {"crl", cmd_crl, "make a new CRL and print or save it"},
     {"ca", cmd_ca, "export the operator CA certificates"},
     {"ra", cmd_ra, "add, list or remove registration authorities"},
+    {"audit", cmd_audit, "verify or show the audit log"},
     {"serve", cmd_serve, "run the CMP server"},
 };
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -64,10 +64,18 @@ int cmp_auth_operator(struct cmp_req *rq, struct store_cert *row,
     X509 *s = rq->signer;
 
     memset(row, 0, sizeof(*row));
-    if (!cmp_signer_is_ours(rq))
+    if (!cmp_signer_is_ours(rq)) {
+        /* our name as issuer but not our signature: a forgery */
+        if (s != NULL && X509_NAME_cmp(X509_get_issuer_name(s),
+                                       X509_get_subject_name(ca_get0_cert(
+                                           rq->srv->ca))) == 0)
+            return cmpca_err_set(err, FI_SIGNER_NOT_TRUSTED,
+                                 "signer certificate names this CA as "
+                                 "issuer but was not signed by it");
         return cmpca_err_set(err, FI_NOT_AUTHORIZED,
                              "request must be signed with an operator "
                              "certificate of this CA");
+    }
     if (row_of(rq, s, row, err) != 0)
         return -1;
     if (row->revoked_at != 0 || row->status == CERT_REVOKED ||
@@ -158,6 +166,11 @@ static int ra_lookup(struct store *st, X509 *cert, struct store_ra **out,
 int cmp_auth_ra(struct cmp_req *rq, struct cmpca_err *err)
 {
     X509 *s = rq->signer;
+
+    if (s == NULL) /* MAC-protected: no certificate, no RA */
+        return 0;
+    if (rq->ra != NULL)
+        return 1;
 
     if (ra_lookup(rq->srv->st, s, &rq->ra, err) != 0)
         return -1;
@@ -264,4 +277,32 @@ int cmp_ra_device(struct cmp_req *rq, const X509_NAME *subject,
                                    : "RA %s: the template subject names no "
                                      "registered device",
                          rq->ra->name);
+}
+
+int cmp_ra_cert_for_sender(struct cmp_req *rq, struct cmpca_err *err)
+{
+    const GENERAL_NAME *sender = rq->msg->header->sender;
+    struct store_ra *ras = NULL;
+    size_t i, n = 0;
+    BIO *bio;
+    X509 *x;
+
+    if (sender == NULL || sender->type != GEN_DIRNAME)
+        return 1;
+    if (store_ra_list(rq->srv->st, &ras, &n, err) != 0)
+        return -1;
+    for (i = 0; i < n && rq->owned_signer == NULL; i++) {
+        if ((bio = BIO_new_mem_buf(ras[i].cert_pem, -1)) == NULL)
+            break;
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x),
+                                       sender->d.directoryName) == 0)
+            rq->owned_signer = x;
+        else
+            X509_free(x);
+    }
+    ERR_clear_error();
+    store_ra_list_free(ras, n);
+    return rq->owned_signer != NULL ? 0 : 1;
 }

@@ -302,6 +302,15 @@ static int authenticate(struct cmp_req *rq, struct cmp_certreq *cr,
     int ours, ra;
 
     *needs_approval = 0;
+    if (rq->mac_secret != NULL) {
+        /* a device's shared secret: the device is the secret's owner */
+        if (rq->body_type != CMPCA_BODY_IR && rq->body_type != CMPCA_BODY_P10CR)
+            return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                                 "a shared secret serves initial "
+                                 "enrollment only");
+        return policy_device_may_enroll(rq->srv->st, rq->srv->cfg, &rq->dev,
+                                        needs_approval, err);
+    }
     if ((ra = cmp_auth_ra(rq, err)) != 0)
         return ra < 0 ? -1 : authenticate_ra(rq, cr, needs_approval, err);
     ours = cmp_signer_is_ours(rq);
@@ -338,7 +347,7 @@ static int check_capacity(const struct cmp_req *rq, struct cmpca_err *err)
     const struct cmpca_config *cfg = rq->srv->cfg;
     unsigned char *der = NULL;
     long long total = 0, mine = 0;
-    int len = i2d_X509(rq->signer, &der), rc;
+    int len = cmp_auth_id(rq, &der), rc;
 
     if (len <= 0)
         return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "signer encoding");
@@ -364,7 +373,7 @@ static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
     if (rq->profile == NULL)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "no profile");
     if (authenticate(rq, cr, needs_approval, err) != 0 ||
-        no_ca_request(cr->exts, err) != 0 ||
+        cmp_record_fresh(rq, err) != 0 || no_ca_request(cr->exts, err) != 0 ||
         policy_check_profile_key(rq->profile, cr->key, err) != 0)
         return -1;
     if (rq->body_type == CMPCA_BODY_KUR && check_kur(rq, cr, err) != 0)
@@ -372,6 +381,20 @@ static int admit(struct cmp_req *rq, struct cmp_certreq *cr,
     if (cr->crm != NULL && verify_pop(cr, rq->ra, err) != 0)
         return -1;
     return check_capacity(rq, err);
+}
+
+/* A single-use secret is spent by the request it admits, atomically: of
+ * two concurrent requests with one secret, one gets notAuthorized. */
+static int use_secret(struct cmp_req *rq, struct cmpca_err *err)
+{
+    const ASN1_OCTET_STRING *kid = rq->msg->header->senderKID;
+    int rc = store_secret_use(rq->srv->st, ASN1_STRING_get0_data(kid),
+                              (size_t)ASN1_STRING_length(kid), err);
+
+    if (rc == STORE_EXISTS || rc == STORE_NOTFOUND)
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "the shared secret was used already");
+    return rc == 0 ? 0 : -1;
 }
 
 /* Manual approval: keep the request and answer "waiting" (RFC 9483 4.4). */
@@ -386,7 +409,7 @@ static CMPCA_PKIMESSAGE *hold(struct cmp_req *rq, const struct cmp_certreq *cr)
     memset(&t, 0, sizeof(t));
     req_len = i2d_CMPCA_PKIMESSAGE(rq->msg, &req);
     sender_len = i2d_GENERAL_NAME(h->sender, &sender);
-    signer_len = i2d_X509(rq->signer, &signer);
+    signer_len = cmp_auth_id(rq, &signer);
     if (req_len > 0 && sender_len > 0 && signer_len > 0) {
         t.tid = (uint8_t *)ASN1_STRING_get0_data(h->transactionID);
         t.tid_len = (size_t)ASN1_STRING_length(h->transactionID);
@@ -446,6 +469,11 @@ static CMPCA_PKIMESSAGE *rejected(struct cmp_req *rq, int type, long req_id,
 {
     log_info("%s rejected (%s): %s", cmp_asn1_body_name(rq->body_type),
              cmpca_failinfo_name(err->failinfo), err->msg);
+    /* transaction and replay failures concern the message, not the request
+     * in it: answered with an error message (RFC 9483 3.5) */
+    if (err->failinfo == FI_TRANSACTION_ID_IN_USE ||
+        err->failinfo == FI_BAD_SENDER_NONCE)
+        return cmp_error_new(rq, err);
     return cmp_certrep_new(rq, type, req_id, CMPCA_STATUS_REJECTION, NULL,
                            NULL, err);
 }
@@ -469,6 +497,8 @@ CMPCA_PKIMESSAGE *cmp_handle_certreq(struct cmp_req *rq)
         rc = check_tid_free(rq, &err);
     if (rc == 0)
         rc = admit(rq, &cr, &needs_approval, &err);
+    if (rc == 0 && rq->mac_secret != NULL && rq->mac_single_use)
+        rc = use_secret(rq, &err);
     if (rc == 0 && needs_approval) {
         rsp = hold(rq, &cr);
         goto done;
@@ -502,6 +532,7 @@ CMPCA_PKIMESSAGE *cmp_certreq_release(struct cmp_req *rq,
 
     orig.msg = stored;
     orig.body_type = stored->body->type;
+    orig.fresh_recorded = 1; /* recorded when it was first received */
     type = rep_type(orig.body_type);
     memset(&cr, 0, sizeof(cr));
     rc = orig.body_type == CMPCA_BODY_P10CR ? parse_p10(&orig, &cr, &err)

@@ -25,6 +25,8 @@ struct cmp_srv {
     const struct ca *ca;
     struct store *st;
     ASN1_OBJECT *oid_implicit_confirm; /* id-it-implicitConfirm */
+    unsigned char seal_key[CA_SEAL_KEY_LEN]; /* unseals device secrets */
+    int have_seal_key;
 };
 
 /* One request on its way through the engine. Everything is borrowed from
@@ -45,7 +47,21 @@ struct cmp_req {
                                      drawn before the handler runs */
     struct policy_device dev;     /* set once a vendor chain is verified */
     struct store_ra *ra;          /* owned: the RA that signed, if one did */
+    X509 *owned_signer;           /* owned: a pinned RA certificate used as
+                                     signer when extraCerts had none */
+    uint8_t *mac_secret;          /* owned (cleansed): the shared secret of a
+                                     MAC-protected request; the answer is
+                                     MAC-protected with it */
+    size_t mac_secret_len;
+    int mac_single_use;           /* the secret is good for one enrollment */
+    int fresh_recorded;           /* transactionID and nonce recorded */
 };
+
+/* The "auth_id" pinned in a transaction opened by a MAC-protected request
+ * is this prefix followed by the senderKID; otherwise it is the DER of the
+ * protecting certificate. */
+#define CMP_MAC_AUTH_PREFIX     "mac:"
+#define CMP_MAC_AUTH_PREFIX_LEN 4
 
 /* What a certificate request (ir, cr, kur, p10cr) asks for, taken from its
  * CertReqMsg or PKCS#10 request. Pointers are borrowed from the message
@@ -90,6 +106,9 @@ int cmp_header_asks_implicit_confirm(const struct cmp_req *rq);
 /* header.c: records the transactionID of a first message for the replay
  * window; transactionIdInUse when it was seen (a byte-exact replay). */
 int cmp_check_tid_fresh(struct cmp_req *rq, struct cmpca_err *err);
+/* header.c: both of the above, once per request, for a first message whose
+ * signer is trusted (so untrusted traffic cannot fill the tables). */
+int cmp_record_fresh(struct cmp_req *rq, struct cmpca_err *err);
 /* header.c: records the request's senderNonce; badSenderNonce on replay. */
 int cmp_check_nonce_fresh(struct cmp_req *rq, struct cmpca_err *err);
 
@@ -136,6 +155,24 @@ int cmp_mac_verify(const CMPCA_PKIMESSAGE *msg, const uint8_t *secret,
  * protectionAlg), a fresh random salt. Returns 0 or -1. */
 int cmp_mac_protect(CMPCA_PKIMESSAGE *rsp, const X509_ALGOR *like,
                     const uint8_t *secret, size_t secret_len);
+
+/* macauth.c: authenticates a MAC-protected request with the device secret
+ * its senderKID names (when `want_kid` is given, it must be that one):
+ * sets rq->mac_secret, rq->dev and rq->mac_single_use. An unknown senderKID
+ * and a wrong MAC get the same answer (badMessageCheck) at the same cost,
+ * so secrets cannot be enumerated. */
+int cmp_auth_mac(struct cmp_req *rq, const uint8_t *want_kid, size_t want_len,
+                 struct cmpca_err *err);
+/* macauth.c: the credential to pin in a transaction: "mac:"+kid or the
+ * signer's DER. *out new (OPENSSL_free); returns its length or -1. */
+int cmp_auth_id(const struct cmp_req *rq, unsigned char **out);
+/* protect.c: protects an answer the way the request was protected: MAC
+ * with the same secret, or else the CA's signature. */
+int cmp_protect_rsp(const struct cmp_req *rq, CMPCA_PKIMESSAGE *rsp);
+/* auth.c: the registered RA certificate whose subject is the header's
+ * sender, for an RA that sent no extraCerts (OpenSSL leaves a self-signed
+ * one out); borrowed into rq->owned_signer. 0 found, 1 none, -1 error. */
+int cmp_ra_cert_for_sender(struct cmp_req *rq, struct cmpca_err *err);
 
 /* auth.c: was the protecting certificate issued by this CA? */
 int cmp_signer_is_ours(const struct cmp_req *rq);

@@ -71,8 +71,9 @@ int cmp_check_header(struct cmp_req *rq, struct cmpca_err *err)
     rq->pvno = (int)pvno;
     if (h->sender == NULL || h->recipient == NULL)
         return cmpca_err_set(err, FI_BAD_DATA_FORMAT, "sender missing");
+    /* RFC 9483 3.5: a missing or short transactionID is badDataFormat */
     if (check_octets(h->transactionID, CMP_MIN_TID_LEN, CMP_MAX_TID_LEN,
-                     FI_BAD_REQUEST, "transactionID", err) != 0)
+                     FI_BAD_DATA_FORMAT, "transactionID", err) != 0)
         return -1;
     if (check_octets(h->senderNonce, CMP_MIN_NONCE_LEN, CMP_MAX_NONCE_LEN,
                      FI_BAD_SENDER_NONCE, "senderNonce", err) != 0)
@@ -112,6 +113,16 @@ int cmp_check_tid_fresh(struct cmp_req *rq, struct cmpca_err *err)
                              "transactionID was used before (a replayed "
                              "request?)");
     return rc == 0 ? 0 : -1;
+}
+
+int cmp_record_fresh(struct cmp_req *rq, struct cmpca_err *err)
+{
+    if (rq->fresh_recorded)
+        return 0;
+    if (cmp_check_tid_fresh(rq, err) != 0 || cmp_check_nonce_fresh(rq, err) != 0)
+        return -1;
+    rq->fresh_recorded = 1;
+    return 0;
 }
 
 int cmp_check_nonce_fresh(struct cmp_req *rq, struct cmpca_err *err)

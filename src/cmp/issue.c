@@ -51,7 +51,7 @@ static int rows_for(const struct cmp_req *rq, const struct cmp_certreq *cr,
     memset(t, 0, sizeof(*t));
     der_len = i2d_X509(cert, &der);
     sender_len = i2d_GENERAL_NAME(h->sender, &sender);
-    signer_len = i2d_X509(rq->signer, &signer);
+    signer_len = cmp_auth_id(rq, &signer);
     c->der = der;
     t->sender = sender;
     t->auth_id = signer; /* the protecting certificate itself, pinned */
@@ -97,7 +97,46 @@ static void rows_clear(struct store_cert *c, struct store_txn *t)
     OPENSSL_free(t->auth_id);
 }
 
-/* Signs and records the certificate; retries on a serial collision. */
+/* Reserves the serial of the prepared (unsigned) `x`, recording who it is
+ * for and the key it certifies. STORE_EXISTS: the serial is taken. */
+static int reserve(const struct cmp_req *rq, X509 *x, struct cmpca_err *err)
+{
+    struct store_cert c;
+    unsigned char *spki = NULL;
+    int len, rc = -1;
+
+    memset(&c, 0, sizeof(c));
+    len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+    c.serial_hex = ca_serial_hex(X509_get0_serialNumber(x));
+    c.subject = cmp_name_text(X509_get_subject_name(x));
+    c.issuer = cmp_name_text(X509_get_issuer_name(x));
+    if (len > 0 && c.serial_hex != NULL && c.subject != NULL &&
+        c.issuer != NULL) {
+        c.der = spki;
+        c.der_len = (size_t)len;
+        c.not_before = time_of(X509_get0_notBefore(x));
+        c.not_after = time_of(X509_get0_notAfter(x));
+        c.status = CERT_RESERVED;
+        c.vendor = rq->dev.vendor[0] != '\0' ? (char *)rq->dev.vendor : NULL;
+        c.device = rq->dev.serial[0] != '\0' ? (char *)rq->dev.serial : NULL;
+        c.created = rq->now;
+        c.profile = rq->profile != NULL ? rq->profile->name : NULL;
+        c.ra = rq->ra != NULL ? rq->ra->name : NULL;
+        rc = store_cert_reserve(rq->srv->st, &c, err);
+    } else {
+        cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "cannot encode reservation");
+    }
+    OPENSSL_free(spki);
+    free(c.serial_hex);
+    OPENSSL_free(c.subject);
+    OPENSSL_free(c.issuer);
+    return rc;
+}
+
+/* Issues in the order of careful public CAs: reserve the serial with what
+ * is about to be signed, sign and check the result, commit the certificate
+ * with its transaction, and only then answer. A crash at any point leaves a
+ * reservation (revoked by housekeeping) or a complete record. */
 static int issue_and_store(struct cmp_req *rq, const struct cmp_certreq *cr,
                            const struct ca_issue_req *ir, X509 **out,
                            struct cmpca_err *err)
@@ -105,34 +144,44 @@ static int issue_and_store(struct cmp_req *rq, const struct cmp_certreq *cr,
     struct store_cert c;
     struct store_txn t;
     X509 *cert = NULL;
-    int attempt, rc, in_use = 0;
+    int attempt, rc = STORE_EXISTS, in_use = 0;
 
     *out = NULL;
-    for (attempt = 0; attempt < ISSUE_ATTEMPTS; attempt++) {
-        if (ca_issue(rq->srv->ca, ir, &cert, err) != 0)
-            return -1;
-        if (rows_for(rq, cr, cert, &c, &t) != 0) {
-            rows_clear(&c, &t);
-            X509_free(cert);
-            return cmpca_err_ossl(err, FI_SYSTEM_FAILURE,
-                                  "cannot encode certificate");
-        }
-        rc = store_issue(rq->srv->st, &c, &t, &in_use, err);
-        rows_clear(&c, &t);
-        if (rc == 0) {
-            *out = cert;
-            return 0;
-        }
+    for (attempt = 0; attempt < ISSUE_ATTEMPTS && rc == STORE_EXISTS;
+         attempt++) {
         X509_free(cert);
         cert = NULL;
-        if (rc != STORE_EXISTS)
+        if (ca_issue_prepare(rq->srv->ca, ir, &cert, err) != 0)
             return -1;
-        if (in_use)
+        if ((rc = reserve(rq, cert, err)) == STORE_EXISTS)
+            log_warn("serial collision, drawing a new serial");
+    }
+    if (rc != 0 || ca_issue_sign(rq->srv->ca, cert, err) != 0) {
+        if (rc == STORE_EXISTS)
+            cmpca_err_set(err, FI_SYSTEM_FAILURE, "no free serial number");
+        X509_free(cert);
+        return -1;
+    }
+    if (rows_for(rq, cr, cert, &c, &t) != 0) {
+        rows_clear(&c, &t);
+        X509_free(cert);
+        return cmpca_err_ossl(err, FI_SYSTEM_FAILURE,
+                              "cannot encode certificate");
+    }
+    rc = store_issue(rq->srv->st, &c, &t, &in_use, err);
+    rows_clear(&c, &t);
+    if (rc != 0) {
+        X509_free(cert);
+        if (rc == STORE_EXISTS && in_use)
             return cmpca_err_set(err, FI_TRANSACTION_ID_IN_USE,
                                  "transactionID is in use");
-        log_warn("serial collision, drawing a new serial");
+        return rc == STORE_EXISTS
+                   ? cmpca_err_set(err, FI_SYSTEM_FAILURE,
+                                   "reserved serial was taken")
+                   : -1;
     }
-    return cmpca_err_set(err, FI_SYSTEM_FAILURE, "no free serial number");
+    *out = cert;
+    return 0;
 }
 
 /* A renewal keeps the old certificate's subject; asking for another one is

@@ -78,8 +78,7 @@ static int algor_nid(const X509_ALGOR *a)
 }
 
 /* The PBM one-way function: SHA-256/384/512 only. */
-static int owf_md(const X509_ALGOR *a, const EVP_MD **md,
-                  struct cmpca_err *err)
+static int owf_md(const X509_ALGOR *a, const EVP_MD **md, struct cmpca_err *err)
 {
     int nid = algor_nid(a);
 
@@ -88,7 +87,8 @@ static int owf_md(const X509_ALGOR *a, const EVP_MD **md,
           : nid == NID_sha512 ? EVP_sha512()
                               : NULL;
     if (*md == NULL)
-        return cmpca_err_set(err, FI_BAD_ALG, "MAC: one-way function %s not "
+        return cmpca_err_set(err, FI_BAD_ALG,
+                             "MAC: one-way function %s not "
                              "accepted (SHA-256/384/512 only)",
                              OBJ_nid2sn(nid));
     if (!params_empty(a))
@@ -108,12 +108,13 @@ static int hmac_md(const X509_ALGOR *a, const EVP_MD **md,
           : nid == NID_hmacWithSHA512 ? EVP_sha512()
                                       : NULL;
     if (*md == NULL)
-        return cmpca_err_set(err, FI_BAD_ALG, "MAC: %s not accepted "
+        return cmpca_err_set(err, FI_BAD_ALG,
+                             "MAC: %s not accepted "
                              "(HMAC with SHA-256/384/512 only)",
                              OBJ_nid2sn(nid));
     if (!params_empty(a))
-        return cmpca_err_set(err, FI_BAD_MESSAGE_CHECK,
-                             "MAC: parameters on %s", OBJ_nid2sn(nid));
+        return cmpca_err_set(err, FI_BAD_MESSAGE_CHECK, "MAC: parameters on %s",
+                             OBJ_nid2sn(nid));
     return 0;
 }
 
@@ -390,8 +391,8 @@ static int algor_pack(X509_ALGOR *a, int nid, void *obj, const ASN1_ITEM *it)
 {
     ASN1_STRING *seq = ASN1_item_pack(obj, it, NULL);
 
-    if (seq == NULL || !X509_ALGOR_set0(a, OBJ_nid2obj(nid), V_ASN1_SEQUENCE,
-                                        seq)) {
+    if (seq == NULL ||
+        !X509_ALGOR_set0(a, OBJ_nid2obj(nid), V_ASN1_SEQUENCE, seq)) {
         ASN1_STRING_free(seq);
         return -1;
     }

@@ -51,6 +51,8 @@ CMPCA_PKIMESSAGE *cmp_handle_nested(struct cmp_req *rq)
                           "RAs only");
         goto reject;
     }
+    if (cmp_record_fresh(rq, &err) != 0)
+        goto reject;
     if (n < 1 || n > CMP_MAX_NESTED) {
         cmpca_err_set(&err, FI_BAD_REQUEST,
                       "a nested message holds 1 to %d messages, not %d",

@@ -53,7 +53,7 @@ int cmp_verify_signature(struct cmp_req *rq, X509 *pinned,
                          struct cmpca_err *err)
 {
     STACK_OF(X509) *extra = rq->msg->extraCerts;
-    int i, n = sk_X509_num(extra), named = 0;
+    int i, n = extra != NULL ? sk_X509_num(extra) : 0, named = 0;
 
     if (policy_check_sig_alg(rq->msg->header->protectionAlg, err) != 0)
         return -1;
@@ -148,6 +148,17 @@ int cmp_verify_pinned(struct cmp_req *rq, const struct store_txn *t,
     int len, same;
 
     *pinned = NULL;
+    if (t->auth_id_len >= CMP_MAC_AUTH_PREFIX_LEN && p != NULL &&
+        memcmp(p, CMP_MAC_AUTH_PREFIX, CMP_MAC_AUTH_PREFIX_LEN) == 0) {
+        if (!cmp_protection_is_mac(rq->msg))
+            return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                                 "the transaction is MAC-protected");
+        return cmp_auth_mac(rq, p + CMP_MAC_AUTH_PREFIX_LEN,
+                            t->auth_id_len - CMP_MAC_AUTH_PREFIX_LEN, err);
+    }
+    if (cmp_protection_is_mac(rq->msg))
+        return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                             "the transaction is signature-protected");
     if (p == NULL || (*pinned = d2i_X509(NULL, &p, (long)t->auth_id_len)) ==
                          NULL)
         return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "transaction damaged");
@@ -162,4 +173,27 @@ int cmp_verify_pinned(struct cmp_req *rq, const struct store_txn *t,
                              "protected with another credential than the "
                              "request that opened the transaction");
     return 0;
+}
+
+int cmp_protect_rsp(const struct cmp_req *rq, CMPCA_PKIMESSAGE *rsp)
+{
+    const ASN1_OCTET_STRING *kid = rq->msg->header->senderKID;
+    STACK_OF(X509) *chain = ca_get0_chain(rq->srv->ca);
+
+    if (rq->mac_secret == NULL)
+        return cmp_protect(rq, rsp);
+    /* the same secret answers, named by the same senderKID (RFC 9483
+     * 3.1); extraCerts still carry our chain for the new certificate */
+    ASN1_OCTET_STRING_free(rsp->header->senderKID);
+    if ((rsp->header->senderKID = ASN1_OCTET_STRING_dup(kid)) == NULL)
+        return -1;
+    if (rsp->extraCerts == NULL &&
+        (rsp->extraCerts = sk_X509_new_null()) == NULL)
+        return -1;
+    for (int i = 0; i < sk_X509_num(chain); i++)
+        if (!X509_add_cert(rsp->extraCerts, sk_X509_value(chain, i),
+                           X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP))
+            return -1;
+    return cmp_mac_protect(rsp, rq->msg->header->protectionAlg,
+                           rq->mac_secret, rq->mac_secret_len);
 }

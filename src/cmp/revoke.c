@@ -115,7 +115,7 @@ static int revoke(struct cmp_req *rq, struct cmpca_err *err)
         goto done;
     }
     if ((!ra && cmp_auth_operator(rq, &signer, err) != 0) ||
-        target_of(rq, &d, &hex, err) != 0 || get_reason(d, &reason, err) != 0)
+        cmp_record_fresh(rq, err) != 0 || target_of(rq, &d, &hex, err) != 0 || get_reason(d, &reason, err) != 0)
         goto done;
     rc = store_cert_get(rq->srv->st, hex, &target, err);
     if (rc != 0) {

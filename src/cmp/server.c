@@ -14,6 +14,26 @@
 #include "cmp/cmp_local.h"
 #include "util/log.h"
 
+/* a reservation older than this is a crash or failure left over */
+#define STALE_RESERVATION_SECS 300
+
+/* The key that unseals device secrets. A data directory made before MAC
+ * support has none: it is created then. Without it, MAC-protected requests
+ * are answered systemUnavail and everything else works. */
+static void load_seal_key(struct cmp_srv *srv)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    char *path = config_path(srv->cfg, srv->cfg->secrets_key);
+
+    if (path != NULL &&
+        ca_seal_key_load(path, 1, srv->seal_key, &err) == 0)
+        srv->have_seal_key = 1;
+    else
+        log_warn("no secrets key (%s): MAC protection unavailable",
+                 path != NULL ? err.msg : "out of memory");
+    free(path);
+}
+
 int cmp_srv_new(const struct cmpca_config *cfg, const struct ca *ca,
                 struct store *st, struct cmp_srv **out, struct cmpca_err *err)
 {
@@ -30,12 +50,15 @@ int cmp_srv_new(const struct cmpca_config *cfg, const struct ca *ca,
         free(srv);
         return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "OID table");
     }
+    load_seal_key(srv);
     *out = srv;
     return 0;
 }
 
 void cmp_srv_free(struct cmp_srv *srv)
 {
+    if (srv != NULL)
+        OPENSSL_cleanse(srv->seal_key, sizeof(srv->seal_key));
     free(srv); /* OBJ_nid2obj objects are static */
 }
 
@@ -76,16 +99,30 @@ static int fits_operation(const char *op, int body_type)
  * refused: kur and rr never take it (RFC 9483 4.1.3, 4.2). */
 static int authenticate_first(struct cmp_req *rq, struct cmpca_err *err)
 {
+    int rc;
+
     if (cmp_protection_is_mac(rq->msg)) {
         if (rq->body_type == CMPCA_BODY_KUR || rq->body_type == CMPCA_BODY_RR)
             return cmpca_err_set(err, FI_WRONG_INTEGRITY,
                                  "%s requires signature protection",
                                  cmp_asn1_body_name(rq->body_type));
-        return cmpca_err_set(err, FI_BAD_MESSAGE_CHECK,
-                             "MAC protection is not accepted here");
+        if (rq->body_type != CMPCA_BODY_IR &&
+            rq->body_type != CMPCA_BODY_P10CR &&
+            rq->body_type != CMPCA_BODY_GENM)
+            return cmpca_err_set(err, FI_NOT_AUTHORIZED,
+                                 "%s requires signature protection",
+                                 cmp_asn1_body_name(rq->body_type));
+        rc = cmp_auth_mac(rq, NULL, 0, err);
+    } else if (sk_X509_num(rq->msg->extraCerts) <= 0 &&
+               (rc = cmp_ra_cert_for_sender(rq, err)) <= 0) {
+        /* an RA whose (self-signed) certificate the client left out */
+        rc = rc < 0 ? -1 : cmp_verify_signature(rq, rq->owned_signer, err);
+    } else {
+        rc = cmp_verify_signature(rq, NULL, err);
     }
-    if (cmp_verify_signature(rq, NULL, err) != 0 ||
-        cmp_check_tid_fresh(rq, err) != 0 || cmp_check_nonce_fresh(rq, err) != 0)
+    /* a shared secret is a trusted credential: replay state is recorded
+     * now; for a certificate, only once the handler trusts its signer */
+    if (rc != 0 || (rq->mac_secret != NULL && cmp_record_fresh(rq, err) != 0))
         return -1;
     return 0;
 }
@@ -119,7 +156,9 @@ static CMPCA_PKIMESSAGE *dispatch(struct cmp_req *rq)
         return cmp_handle_nested(rq);
     case CMPCA_BODY_GENM:
         /* any device or operator certificate may ask (RFC 9483 4.3) */
-        if (authenticate_first(rq, &err) != 0 || cmp_auth_any(rq, &err) != 0)
+        if (authenticate_first(rq, &err) != 0 ||
+            (rq->mac_secret == NULL && (cmp_auth_any(rq, &err) != 0 ||
+                                        cmp_record_fresh(rq, &err) != 0)))
             goto reject;
         return cmp_handle_genm(rq);
     case CMPCA_BODY_CERTCONF:
@@ -195,7 +234,7 @@ CMPCA_PKIMESSAGE *cmp_answer(struct cmp_srv *srv, const CMPCA_PKIMESSAGE *msg,
     rq.now = time(NULL);
     rq.pvno = 2;
     if (RAND_bytes(rq.nonce, sizeof(rq.nonce)) > 0 &&
-        (rsp = dispatch(&rq)) != NULL && cmp_protect(&rq, rsp) != 0) {
+        (rsp = dispatch(&rq)) != NULL && cmp_protect_rsp(&rq, rsp) != 0) {
         CMPCA_PKIMESSAGE_free(rsp);
         rsp = NULL;
     }
@@ -204,6 +243,8 @@ CMPCA_PKIMESSAGE *cmp_answer(struct cmp_srv *srv, const CMPCA_PKIMESSAGE *msg,
                   cmp_asn1_body_name(rq.body_type));
     ERR_clear_error();
     cmp_ra_free(rq.ra);
+    X509_free(rq.owned_signer);
+    OPENSSL_clear_free(rq.mac_secret, rq.mac_secret_len);
     return rsp;
 }
 
@@ -245,6 +286,20 @@ int cmp_srv_housekeeping(struct cmp_srv *srv, time_t now)
     for (i = 0; i < n; i++) {
         /* never confirmed: revoked so it stays dead (and listed) */
         log_info("certificate %s revoked: no certConf in time", serials[i]);
+        cmp_unconfirmed(srv, serials[i], CERT_REVOKED);
+        free(serials[i]);
+    }
+    free(serials);
+    /* a reservation never completed (crash or failure between reserving
+     * and committing): if a signed copy exists anywhere, the CRL names it */
+    if (store_cert_stale_reserved(srv->st, now - STALE_RESERVATION_SECS,
+                                  &serials, &n, &err) != 0) {
+        log_warn("housekeeping: %s", err.msg);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        log_warn("certificate %s revoked: reserved but never issued",
+                 serials[i]);
         cmp_unconfirmed(srv, serials[i], CERT_REVOKED);
         free(serials[i]);
     }

@@ -117,7 +117,9 @@ enum store_cert_status {
     CERT_ISSUED = 0,    /* sent, waiting for certConf */
     CERT_CONFIRMED = 1, /* confirmed (or implicitConfirm granted) */
     CERT_REVOKED = 2,
-    CERT_REJECTED = 3   /* the client rejected it in certConf */
+    CERT_REJECTED = 3,  /* the client rejected it in certConf */
+    CERT_RESERVED = 4   /* serial reserved, about to be signed: der holds
+                           the SubjectPublicKeyInfo being certified */
 };
 
 struct store_cert {
@@ -145,6 +147,16 @@ struct store_cert {
  * draws a new serial and retries). */
 int store_cert_insert(struct store *st, const struct store_cert *c,
                       struct cmpca_err *err);
+/* Reserves a serial before signing (status CERT_RESERVED; der = the key
+ * being certified): a crash between signing and committing leaves a row to
+ * reconcile. STORE_EXISTS if the serial is taken. store_issue then turns
+ * the reserved row into the issued certificate. */
+int store_cert_reserve(struct store *st, const struct store_cert *c,
+                       struct cmpca_err *err);
+/* Serials of reservations made before `before` and never completed: new
+ * array of new strings in *serials (free each and the array). */
+int store_cert_stale_reserved(struct store *st, time_t before, char ***serials,
+                              size_t *num, struct cmpca_err *err);
 /* Looks up by serial (hex, any case, leading zeros ignored). STORE_NOTFOUND. */
 int store_cert_get(struct store *st, const char *serial_hex,
                    struct store_cert *out, struct cmpca_err *err);

@@ -20,7 +20,8 @@
 static int cert_status_ok(int status)
 {
     return status == CERT_ISSUED || status == CERT_CONFIRMED ||
-           status == CERT_REVOKED || status == CERT_REJECTED;
+           status == CERT_REVOKED || status == CERT_REJECTED ||
+           status == CERT_RESERVED;
 }
 
 int sq_cert_check(const struct store_cert *cert, char serial[SQ_SERIAL_BUF],
@@ -339,4 +340,129 @@ void store_cert_clear(struct store_cert *c)
     free(c->profile);
     free(c->ra);
     memset(c, 0, sizeof(*c));
+}
+
+int sq_cert_finalize(struct sq_conn *c, const struct store_cert *cert,
+                     const char *serial, struct cmpca_err *err)
+{
+    sqlite3_stmt *s;
+    int rc, ret, changes = 0;
+
+    s = sq_stmt(c, SQ_CERT_FINALIZE,
+                "UPDATE certs SET subject = ?, issuer = ?, not_before = ?,"
+                " not_after = ?, status = ?, vendor = ?, device = ?,"
+                " profile = ?, ra = ?, der = ?"
+                " WHERE serial_hex = ? AND status = 4",
+                &rc, err);
+    if (s == NULL)
+        return sq_fail(c->db, rc, "certificate finalize", err);
+    if ((rc = sq_bind_text(s, 1, cert->subject)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 2, cert->issuer)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(s, 3, (sqlite3_int64)cert->not_before)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_bind_int64(s, 4, (sqlite3_int64)cert->not_after)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_bind_int(s, 5, cert->status)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 6, cert->vendor)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 7, cert->device)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 8, cert->profile)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 9, cert->ra)) != SQLITE_OK ||
+        (rc = sq_bind_blob(s, 10, cert->der, cert->der_len)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 11, serial)) != SQLITE_OK) {
+        sq_done(s);
+        return sq_fail(c->db, rc, "certificate finalize", err);
+    }
+    ret = sq_exec_changes(c, s, "certificate finalize", &changes, &rc, err);
+    if (ret != 0)
+        return ret;
+    return changes > 0 ? 0 : STORE_NOTFOUND;
+}
+
+struct reserve_args {
+    const struct store_cert *cert;
+    const char *serial;
+};
+
+static int reserve_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
+{
+    struct reserve_args *a = arg;
+
+    return sq_cert_insert(c, a->cert, a->serial, err);
+}
+
+int store_cert_reserve(struct store *st, const struct store_cert *cert,
+                       struct cmpca_err *err)
+{
+    char serial[SQ_SERIAL_BUF];
+    struct reserve_args a = {cert, serial};
+
+    if (sq_cert_check(cert, serial, err) != 0)
+        return -1;
+    if (cert->status != CERT_RESERVED)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE,
+                             "store: a reservation has status reserved");
+    return sq_write(st, reserve_work, &a, err);
+}
+
+struct stale_args {
+    sqlite3_int64 before;
+    char **serials;
+    size_t num, cap;
+};
+
+static int stale_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
+{
+    struct stale_args *a = arg;
+    sqlite3_stmt *s;
+    char **grown, *copy;
+    int rc, ret = 0;
+
+    s = sq_stmt(c, SQ_CERT_STALE,
+                "SELECT serial_hex FROM certs WHERE status = 4 AND created < ?",
+                &rc, err);
+    if (s == NULL)
+        return sq_fail(c->db, rc, "reservations", err);
+    if ((rc = sqlite3_bind_int64(s, 1, a->before)) != SQLITE_OK) {
+        sq_done(s);
+        return sq_fail(c->db, rc, "reservations", err);
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (a->num == a->cap) {
+            a->cap = a->cap == 0 ? 16 : a->cap * 2;
+            if ((grown = realloc(a->serials, a->cap * sizeof(*grown))) ==
+                NULL) {
+                ret = sq_oom(err);
+                break;
+            }
+            a->serials = grown;
+        }
+        if ((copy = strdup((const char *)sqlite3_column_text(s, 0))) ==
+            NULL) {
+            ret = sq_oom(err);
+            break;
+        }
+        a->serials[a->num++] = copy;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = sq_fail(c->db, rc, "reservations", err);
+    sq_done(s);
+    return ret;
+}
+
+int store_cert_stale_reserved(struct store *st, time_t before, char ***serials,
+                              size_t *num, struct cmpca_err *err)
+{
+    struct stale_args a = {(sqlite3_int64)before, NULL, 0, 0};
+    int ret = sq_read(st, stale_work, &a, err);
+
+    if (ret != 0) {
+        for (size_t i = 0; i < a.num; i++)
+            free(a.serials[i]);
+        free(a.serials);
+        a.serials = NULL;
+        a.num = 0;
+    }
+    *serials = a.serials;
+    *num = a.num;
+    return ret;
 }

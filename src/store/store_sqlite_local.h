@@ -80,10 +80,16 @@ enum sq_stmt_id {
     SQ_SECRET_USE,
     SQ_SECRET_EXISTS,
     /* audit log (store_sqlite_audit.c) */
+    SQ_AUDIT_LAST,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_LIST,
+    SQ_AUDIT_ALL,
     /* schema 5 (store_sqlite_txn.c) */
     SQ_TID_USE,
     SQ_TID_PRUNE,
     SQ_TXN_COUNT_OPEN,
+    SQ_CERT_FINALIZE,
+    SQ_CERT_STALE,
     SQ_NUM_STMTS
 };
 
@@ -167,6 +173,10 @@ int sq_check_device_serial(const char *serial, struct cmpca_err *err);
  * SQ_RETRY. */
 int sq_cert_insert(struct sq_conn *c, const struct store_cert *cert,
                    const char *serial, struct cmpca_err *err);
+/* sq_cert_finalize turns the reservation of `serial` into `cert`;
+ * STORE_NOTFOUND when there is no reservation. */
+int sq_cert_finalize(struct sq_conn *c, const struct store_cert *cert,
+                     const char *serial, struct cmpca_err *err);
 int sq_cert_set_status(struct sq_conn *c, const char *serial, int status,
                        struct cmpca_err *err);
 /* sq_cert_check validates `cert` and writes its normalized serial. */

@@ -213,8 +213,8 @@ static int secret_why_unused(struct sq_conn *c, const struct secret_use_args *a,
     sqlite3_stmt *s;
     int rc, ret;
 
-    s = sq_stmt(c, SQ_SECRET_EXISTS, "SELECT 1 FROM secrets WHERE kid = ?",
-                &rc, err);
+    s = sq_stmt(c, SQ_SECRET_EXISTS, "SELECT 1 FROM secrets WHERE kid = ?", &rc,
+                err);
     if (s == NULL)
         return sq_fail(c->db, rc, "secret use", err);
     if ((rc = sq_bind_blob(s, 1, a->kid, a->kid_len)) != SQLITE_OK)

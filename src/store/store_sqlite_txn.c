@@ -134,7 +134,10 @@ static int txn_issue_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
         a->txn_in_use = 1;
     if (ret != 0 || a->cert == NULL)
         return ret;
-    return sq_cert_insert(c, a->cert, a->serial, err);
+    ret = sq_cert_finalize(c, a->cert, a->serial, err);
+    if (ret == STORE_NOTFOUND) /* issued without a reservation */
+        ret = sq_cert_insert(c, a->cert, a->serial, err);
+    return ret;
 }
 
 int store_txn_create(struct store *st, const struct store_txn *t,

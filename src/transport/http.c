@@ -12,12 +12,15 @@
  *
  * No per-IP connection limit is set: behind a TLS-terminating proxy every
  * client shares the proxy's address, and NATed base stations share one too.
+ * Slow clients are dealt with by request deadlines instead (conn.c), and
+ * TLS by MHD itself (tls.c).
  */
 #include "transport/transport_local.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 
 #define STOP_GRACE_DEFAULT 30 /* seconds, when read_timeout is 0 */
 #define STOP_SETTLE_MS     100
+#define MHD_LOG_BURST      20 /* MHD messages a second logged at info */
 
 static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -108,25 +112,43 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, int *is_v6,
 
 /* MHD's log sink. During transport_start the first message is also kept
  * for the caller's errbuf (why a bind failed); afterwards it goes to our log
- * only. Messages are per connection at worst, so info, not warn. */
+ * only. Messages are per connection at worst, so info, not warn; and since
+ * an attack makes one per connection (a thousand cut slowloris connections,
+ * a flood of failed handshakes), only MHD_LOG_BURST a second stay at info,
+ * the rest go to debug and are counted. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct transport *t = cls;
+    struct timespec now;
     char line[256];
     size_t len;
-    int starting;
+    int starting, quiet = 0, dropped = 0;
 
     vsnprintf(line, sizeof(line), fmt, ap);
     len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&t->lock);
     starting = t->start_err != NULL;
     if (starting && t->start_err[0] == '\0')
         snprintf(t->start_err, t->start_errlen, "%s", line);
+    if (!starting) {
+        if (now.tv_sec != t->log_sec) {
+            dropped = t->log_dropped;
+            t->log_sec = now.tv_sec;
+            t->log_count = t->log_dropped = 0;
+        }
+        if ((quiet = ++t->log_count > MHD_LOG_BURST))
+            t->log_dropped++;
+    }
     pthread_mutex_unlock(&t->lock);
+    if (dropped > 0)
+        log_info("libmicrohttpd: %d more messages at debug level", dropped);
     if (starting)
         log_warn("libmicrohttpd: %s", line);
+    else if (quiet)
+        log_debug("libmicrohttpd: %s", line);
     else
         log_info("libmicrohttpd: %s", line);
 }
@@ -139,14 +161,48 @@ static int check_opts(const struct transport_opts *o, char *errbuf,
         return -1;
     }
     if (o->threads < 1 || o->max_body < 1 || o->read_timeout < 0 ||
-        o->max_connections < o->threads) {
+        o->read_timeout > 86400 || o->max_connections < o->threads) {
         set_err(errbuf, errlen, "%s",
                 "transport: need threads >= 1, max_body >= 1, "
-                "read_timeout >= 0, max_connections >= threads");
+                "read_timeout 0..86400, max_connections >= threads");
+        return -1;
+    }
+    if ((o->tls_cert_pem == NULL) != (o->tls_key_pem == NULL) ||
+        (o->tls_client_ca_pem != NULL && o->tls_cert_pem == NULL)) {
+        set_err(errbuf, errlen, "%s",
+                "transport: TLS needs both a certificate and a key; client "
+                "CAs need TLS");
+        return -1;
+    }
+    if (o->tls_cert_pem != NULL &&
+        MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        set_err(errbuf, errlen, "%s",
+                "transport: this libmicrohttpd was built without TLS");
         return -1;
     }
     return 0;
 }
+
+/* A copy of `s` (NULL stays NULL); -1 only when the copy failed. */
+static int dup_pem(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return 0;
+    *out = strdup(s);
+    return *out != NULL ? 0 : -1;
+}
+
+/* Frees a PEM copy, overwriting it first (it may be a private key). */
+static void free_pem(char *s)
+{
+    if (s == NULL)
+        return;
+    gnutls_memset(s, 0, strlen(s));
+    free(s);
+}
+
+static void transport_free(struct transport *t);
 
 static struct transport *transport_new(const struct transport_opts *o)
 {
@@ -162,18 +218,39 @@ static struct transport *transport_new(const struct transport_opts *o)
     t->arg = o->arg;
     t->max_body = o->max_body;
     t->grace = o->read_timeout > 0 ? o->read_timeout : STOP_GRACE_DEFAULT;
+    t->timeout_ms = o->read_timeout * 1000;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->conn_lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->idle, &ca);
+    pthread_cond_init(&t->conn_wake, &ca);
     pthread_condattr_destroy(&ca);
+    if (dup_pem(o->tls_cert_pem, &t->tls_cert) != 0 ||
+        dup_pem(o->tls_key_pem, &t->tls_key) != 0 ||
+        dup_pem(o->tls_client_ca_pem, &t->tls_ca) != 0) {
+        transport_free(t);
+        return NULL;
+    }
     return t;
 }
 
 static void transport_free(struct transport *t)
 {
+    struct tconn *k;
+
     if (t == NULL)
         return;
+    /* MHD announced every close before it stopped; this is only a guard */
+    while ((k = t->conns) != NULL) {
+        t->conns = k->next;
+        free(k);
+    }
+    free_pem(t->tls_cert);
+    free_pem(t->tls_key);
+    free_pem(t->tls_ca);
+    pthread_cond_destroy(&t->conn_wake);
+    pthread_mutex_destroy(&t->conn_lock);
     pthread_cond_destroy(&t->idle);
     pthread_mutex_destroy(&t->lock);
     free(t);
@@ -191,9 +268,11 @@ static struct MHD_Daemon *start_daemon(struct transport *t,
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    struct MHD_OptionItem tls[5];
 
     if (o->threads == 1)
         pool[0].option = MHD_OPTION_END;
+    flags |= transport_tls_options(t, tls);
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
                  ? MHD_USE_EPOLL
                  : MHD_USE_POLL;
@@ -203,8 +282,9 @@ static struct MHD_Daemon *start_daemon(struct transport *t,
     return MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, transport_access_cb, t,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, t, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)ss, MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->read_timeout,
+        (const struct sockaddr *)ss, MHD_OPTION_ARRAY, pool, MHD_OPTION_ARRAY,
+        tls, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->read_timeout,
+        MHD_OPTION_NOTIFY_CONNECTION, transport_conn_cb, t,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
         MHD_OPTION_NOTIFY_COMPLETED, transport_completed_cb, t,
         MHD_OPTION_UNESCAPE_CALLBACK, transport_unescape_cb, t, MHD_OPTION_END);
@@ -224,7 +304,8 @@ int transport_start(const struct transport_opts *o, struct transport **out,
     if (out == NULL)
         return -1;
     *out = NULL;
-    if (check_opts(o, errbuf, errlen) != 0)
+    if (check_opts(o, errbuf, errlen) != 0 ||
+        transport_tls_check(o, errbuf, errlen) != 0)
         goto done;
     if (parse_listen(o->listen, &ss, &is_v6, &port) != 0) {
         set_err(errbuf, errlen,
@@ -249,8 +330,17 @@ int transport_start(const struct transport_opts *o, struct transport **out,
     }
     di = MHD_get_daemon_info(t->daemon, MHD_DAEMON_INFO_BIND_PORT);
     t->port = di != NULL ? (int)di->port : 0;
-    log_info("transport: listening on %s, port %d, %d threads", o->listen,
-             t->port, o->threads);
+    if (transport_watch_start(t) != 0) {
+        set_err(errbuf, errlen, "%s", "transport: cannot start a thread");
+        MHD_stop_daemon(t->daemon);
+        t->daemon = NULL;
+        goto done;
+    }
+    log_info("transport: listening on %s, port %d, %d threads%s", o->listen,
+             t->port, o->threads,
+             t->tls_cert == NULL ? ""
+             : t->tls_ca != NULL ? ", HTTPS with client certificates"
+                                 : ", HTTPS");
     *out = t;
     t = NULL;
     ret = 0;
@@ -310,5 +400,6 @@ void transport_stop(struct transport *t)
         if (lsock != MHD_INVALID_SOCKET)
             close(lsock);
     }
+    transport_watch_stop(t);
     transport_free(t);
 }

@@ -20,6 +20,10 @@
  * the only answers meant to be cached: they carry Last-Modified, Expires
  * and a max-age that ends at the CRL's nextUpdate; everything else is
  * no-store.
+ *
+ * The request deadline of conn.c runs until the body is complete and again
+ * once the answer is out. Over HTTPS with client CAs, a connection whose
+ * client certificate does not verify gets 403 at once for every request.
  */
 #include "transport/transport_local.h"
 #include "util/log.h"
@@ -528,6 +532,10 @@ enum MHD_Result transport_access_cb(void *cls, struct MHD_Connection *c,
         t->inflight++;
         pthread_mutex_unlock(&t->lock);
         *con_cls = rq; /* from here transport_completed_cb frees it */
+        transport_conn_deadline(t, c, 1); /* now for the body */
+        if (t->tls_ca != NULL && !transport_tls_peer_ok(t, c, rq->peer))
+            return reply_text(rq, c, MHD_HTTP_FORBIDDEN,
+                              "client certificate required\n", NULL, 1);
         route(rq, c, url, method);
         /* Refused with a body on the way: answer now, and MHD closes the
          * connection rather than read it. Without a body, answer on the
@@ -539,6 +547,7 @@ enum MHD_Result transport_access_cb(void *cls, struct MHD_Connection *c,
     }
     if (*upload_data_size != 0)
         return upload(rq, upload_data, upload_data_size);
+    transport_conn_deadline(t, c, 0); /* the handler may take its time */
     return finish(rq, c);
 }
 
@@ -551,6 +560,7 @@ void transport_completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     if (rq == NULL)
         return;
     *con_cls = NULL;
+    transport_conn_deadline(t, c, 1); /* for the next request */
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_debug("transport: request from %s ended without answer (%d)",
                   rq->peer, (int)toe);

@@ -1,6 +1,6 @@
 /*
  * transport.h: the HTTP/1.1 face of cmpca (RFC 9811, formerly RFC 6712),
- * built on libmicrohttpd. Owns sockets, paths, methods, content types,
+ * built on libmicrohttpd. Owns sockets, TLS, paths, methods, content types,
  * body limits and timeouts; hands each well-formed POST body to a handler and
  * sends back what the handler returns. Knows nothing of CMP beyond the media
  * type and the path grammar.
@@ -61,12 +61,24 @@ struct transport_opts {
     const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" */
     int threads;             /* worker threads */
     size_t max_body;         /* bytes */
-    int read_timeout;        /* seconds a connection may be idle */
+    int read_timeout;        /* seconds a connection may be idle, and the
+                                time a client has to send a whole request
+                                (headers, then body) once it connects or
+                                its previous answer is out; 0: no limit */
     int max_connections;
     transport_handler_fn handler;
     transport_profile_fn profile_ok;
     transport_get_fn get_crl;
     void *arg;               /* passed to handler and profile_ok */
+    /* HTTPS. NULL tls_cert_pem: plain HTTP. Each is NUL-terminated PEM text
+     * that transport_start copies. tls_cert_pem is the server certificate,
+     * optionally followed by its chain; tls_key_pem its unencrypted key.
+     * Only TLS 1.2 and 1.3 are offered. With tls_client_ca_pem set, a client
+     * certificate is requested, and a request is answered only over a
+     * connection whose certificate verifies against these CAs (403 else). */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    const char *tls_client_ca_pem;
 };
 
 struct transport;

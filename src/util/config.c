@@ -31,6 +31,9 @@ static const struct key_def keys[] = {
     {"server", "max_body", K_SIZE, OFF(max_body)},
     {"server", "read_timeout", K_INT, OFF(read_timeout)},
     {"server", "max_connections", K_INT, OFF(max_connections)},
+    {"server", "tls_cert", K_STR, OFF(tls_cert)},
+    {"server", "tls_key", K_STR, OFF(tls_key)},
+    {"server", "tls_client_ca", K_STR, OFF(tls_client_ca)},
     {"store", "db", K_STR, OFF(db)},
     {"ca", "root_cert", K_STR, OFF(root_cert)},
     {"ca", "cert", K_STR, OFF(ca_cert)},
@@ -133,7 +136,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->threads = 4;
     cfg->max_body = 64 * 1024;
     cfg->read_timeout = 10;
-    cfg->max_connections = 512;
+    cfg->max_connections = 4096;
     cfg->db = strdup("sqlite:cmpca.db");
     cfg->root_cert = strdup("root.pem");
     cfg->ca_cert = strdup("ca.pem");
@@ -455,6 +458,9 @@ void config_free(struct cmpca_config *cfg)
         return;
     free(cfg->dir);
     free(cfg->listen);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->tls_client_ca);
     free(cfg->db);
     free(cfg->root_cert);
     free(cfg->ca_cert);

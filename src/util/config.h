@@ -60,6 +60,9 @@ struct cmpca_config {
     size_t max_body;       /* bytes; larger request bodies get HTTP 413 */
     int read_timeout;      /* seconds a connection may stay idle */
     int max_connections;   /* simultaneous HTTP connections */
+    char *tls_cert;        /* HTTPS certificate (and chain), PEM; NULL: HTTP */
+    char *tls_key;         /* its private key, PEM */
+    char *tls_client_ca;   /* CAs of required client certificates, or NULL */
     /* [store] */
     char *db;              /* "sqlite:cmpca.db" or a path */
     /* [ca] */

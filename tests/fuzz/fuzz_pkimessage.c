@@ -8,16 +8,10 @@
  * decodes something it then writes differently (or cannot write) would
  * make signed responses unverifiable, so that aborts too.
  *
- * Build and run from the repository root (seeds: the unit test data, plus
- * the round-trip messages test_asn1 writes when CMPCA_ASN1_DUMP is set):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -Isrc \
- *       tests/fuzz/fuzz_pkimessage.c src/asn1/cmp_asn1_crmf.c \
- *       src/asn1/cmp_asn1_cmp.c src/asn1/der_check.c -lcrypto \
- *       -o fuzz_pkimessage
- *   mkdir -p corpus && cp tests/unit/data/asn1/[a-z]*.der corpus/
- *   ./fuzz_pkimessage -max_total_time=60 -max_len=16384 corpus
+ * Built by tests/fuzz/fuzz.cmake: `make fuzz` (libFuzzer, clang) runs it
+ * on corpus/pkimessage (every message type the openssl cmp client and
+ * cmpca exchange, captured by make_seeds.sh, plus the asn1 room's test
+ * data); CTest's fuzz.replay.pkimessage replays that corpus in every build.
  */
 #include <stdint.h>
 #include <stdlib.h>

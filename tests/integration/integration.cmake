@@ -22,7 +22,9 @@ set(CMPCA_INTEGRATION_TESTS
     approval
     lifecycle_rejections
     certconf_reject
-    profiles)
+    profiles
+    https
+    slowloris)
 
 foreach(t ${CMPCA_INTEGRATION_TESTS})
     add_test(NAME integration.${t}

@@ -862,19 +862,24 @@ ra_field() {
 }
 
 # save_req RUN CMD [openssl cmp options]: the request `openssl cmp -cmd CMD`
-# builds, written to $OUT/RUN/req.der without being sent (the client talks
-# to 127.0.0.1:1, where nothing listens). New key $OUT/RUN/new.key unless
+# builds, written to $OUT/RUN/req.der without being sent: -rspin names an
+# empty file, so the client writes -reqout and then fails at once reading
+# the "response" (the server 127.0.0.1:1 is never contacted; connecting
+# there would retry until -msg_timeout). New key $OUT/RUN/new.key unless
 # -newkey is given. Fails the test when no request was written.
 save_req() {
-    local o=$OUT/$1 cmd=$2 newkey
+    local run=$1 o=$OUT/$1 cmd=$2 newkey
     shift 2
     mkdir -p "$o"
     rm -f "$o/req.der"
     newkey=(-newkey "$o/new.key")
     case " $* " in *" -newkey "*) newkey=() ;; *) genkey "$o/new.key" ;; esac
+    : >"$o/empty.der"
     openssl cmp -cmd "$cmd" -server 127.0.0.1:1 -path "$CMP_PATH" "${newkey[@]}" \
-        -reqout "$o/req.der" -msg_timeout 5 -total_timeout 10 "$@" >"$o/save.log" 2>&1 || true
-    [ -s "$o/req.der" ] || fail "$1: openssl cmp wrote no request: $(client_errors "$o/save.log")"
+        -certout "$o/never.pem" -reqout "$o/req.der" -rspin "$o/empty.der" \
+        -msg_timeout 5 -total_timeout 10 \
+        "$@" >"$o/save.log" 2>&1 || true
+    [ -s "$o/req.der" ] || fail "$run: openssl cmp wrote no request: $(client_errors "$o/save.log")"
 }
 
 # run_nested RUN [nested_client options] REQUEST.der...: nested_client
@@ -916,4 +921,53 @@ protection_alg_of() {
     asn1_lines "$1" | awk "$_ASN1_WALK"'
         top == 1 && d == 2 { want = ($0 ~ /cont \[ *1 *\]/); next }
         want && /prim: *OBJECT/ { sub(/.*OBJECT *:/, ""); print; exit }'
+}
+
+# ---- HTTPS and slow clients (https.sh, slowloris.sh) --------------------------
+
+# server_start_https [LISTEN]: like server_start for a server given TLS
+# options in SERVER_ARGS (--tls-cert, --tls-key...): waits for its
+# "listening on https://..." line; sets PORT, URL, SERVER_PID, SERVER_LOG.
+server_start_https() {
+    local listen=${1:-127.0.0.1:0} line="" i sout
+    SERVER_NUM=$((SERVER_NUM + 1))
+    SERVER_LOG=$T/server-$SERVER_NUM.log
+    sout=$T/server-$SERVER_NUM.out
+    : >"$sout"
+    # shellcheck disable=SC2086 # SERVER_ARGS holds several words
+    "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
+    SERVER_PID=$!
+    for i in $(seq 100); do
+        if [ "$(wc -l <"$sout")" -ge 1 ]; then
+            line=$(head -n 1 "$sout")
+            break
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ ! $line =~ ^cmpca:\ listening\ on\ https://127\.0\.0\.1:([0-9]+)/\.well-known/cmp$ ]]; then
+        server_kill
+        fail "server did not report 'cmpca: listening on https://127.0.0.1:PORT/.well-known/cmp' (got '$line'): $(tail -n 3 "$SERVER_LOG" | tr '\n' ' ')"
+    fi
+    PORT=${BASH_REMATCH[1]}
+    URL=https://127.0.0.1:$PORT$CMP_PATH
+    log "server $SERVER_NUM (pid $SERVER_PID) listening on port $PORT (HTTPS)"
+}
+
+# expect_enrolled RUN SERIAL WHAT: the ir of run_ir RUN succeeded: ip
+# accepted (granted with modifications counts: the CA adds the serial),
+# certConf answered by pkiConf, and the certificate chains to the operator
+# root through the issuing CA, certifies the new key and names SERIAL.
+expect_enrolled() {
+    local o=$OUT/$1
+    check "$1: $3: enrolled"
+    [ "$RUN_RC" -eq 0 ] || fail "$1: openssl cmp exited $RUN_RC: $(grep -m3 -i 'error' "$o/client.log" | tr '\n' ' ')"
+    assert_eq 1 "$(bodytype_of "$o/rsp1.der")" "$1: first response body type (ip)"
+    case $(pkistatus_of "$o/rsp1.der") in
+    0 | 1) ;;
+    *) fail "$1: ip PKIStatus is '$(pkistatus_of "$o/rsp1.der")', expected accepted or grantedWithMods" ;;
+    esac
+    assert_eq 19 "$(bodytype_of "$o/rsp2.der")" "$1: answer to certConf (pkiConf)"
+    check_op_cert "$1" "$o/cert.pem" "$o/new.key" "$3"
+    subject_has "$o/cert.pem" "$2" || fail "$1: certificate subject lacks $2: $(subject_of "$o/cert.pem")"
 }

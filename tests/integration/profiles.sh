@@ -7,8 +7,16 @@
 #   validity_days = 30                    -> 30 days
 #   clamp = yes, -days 400                -> grantedWithMods, 30 days
 #   clamp = no,  -days 400                -> badCertTemplate
-#   allowed_rdns = CN, O (clamp = no)     -> OU refused with badCertTemplate
+#   allowed_rdns = CN, O                  -> OU dropped (clamp = yes,
+#                                            grantedWithMods) or refused
+#                                            (clamp = no, badCertTemplate)
 #   san = template                        -> the requested subjectAltName
+#   san = none                            -> a requested SAN cut (clamp =
+#                                            yes) or refused (clamp = no)
+#   key_usage = digitalSignature, keyAgreement, keyEncipherment
+#                                         -> EC: digitalSignature,
+#                                            keyAgreement; RSA:
+#                                            digitalSignature, keyEncipherment
 #   extended_key_usage = clientAuth       -> exactly that EKU
 #   crl_url = URL                         -> a CRL distribution point URL
 #                                            that serves the CRL
@@ -32,6 +40,12 @@ expect_days() {
     assert_eq "$2" "$(cert_days "$OUT/$1/cert.pem")" "$1: validity in days"
 }
 
+# key_usage_of CERT.pem: "critical " (when critical) and the keyUsage names.
+key_usage_of() {
+    openssl x509 -in "$1" -noout -ext keyUsage 2>/dev/null |
+        awk 'NR == 1 { c = ($0 ~ /critical/) ? "critical " : "" } NR == 2 { sub(/^ +/, ""); print c $0 }'
+}
+
 # refused RUN FAILINFO: the run failed with FAILINFO, the count unchanged.
 refused() {
     expect_failinfo "$1" "$2"
@@ -50,6 +64,7 @@ setup_acme dev1=SN0001 dev2=SN0002
 conf_set "profile tmpl" subject template
 conf_set "profile tmpl" validity_days 30
 conf_set "profile tmpl" clamp yes
+conf_set "profile tmpl" allowed_rdns "CN, O"
 conf_set "profile strict" validity_days 30
 conf_set "profile strict" clamp no
 conf_set "profile rdns" subject template
@@ -57,6 +72,7 @@ conf_set "profile rdns" allowed_rdns "CN, O"
 conf_set "profile rdns" clamp no
 conf_set "profile sans" san template
 conf_set "profile eku" extended_key_usage clientAuth
+conf_set "profile ku" key_usage "digitalSignature, keyAgreement, keyEncipherment"
 conf_set "profile p384" key_types ec-p384
 conf_set "profile noic" implicit_confirm no
 conf_set "profile renew" renewal_by_ir yes
@@ -99,6 +115,12 @@ expect_issued clamp 1
 expect_days clamp 30
 issued clamp
 
+log "clamp = yes: an RDN outside allowed_rdns is dropped"
+run_ir clamp-ou dev1 -path "$CMP_PATH/p/tmpl" -subject "/CN=enb-custom/OU=Radio/O=Operator"
+expect_issued clamp-ou 1
+assert_eq "O=Operator,CN=enb-custom" "$(subject_of "$OUT/clamp-ou/cert.pem")" "clamp-ou: subject without OU"
+issued clamp-ou
+
 log "clamp = no: a longer requested validity is refused"
 run_ir strict-long dev1 -path "$CMP_PATH/p/strict" -subject "$DEV1" -days 400
 refused strict-long badCertTemplate
@@ -122,6 +144,30 @@ check "sans: subjectAltName holds the requested DNS name and IP address"
 san=$(openssl x509 -in "$OUT/sans/cert.pem" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')
 assert_eq "DNS:enb1.example.net,IPAddress:192.0.2.7" "$san" "sans: subjectAltName"
 issued sans
+
+log "san = none (the default): a requested SAN is cut (clamp = yes) or refused (clamp = no)"
+run_ir sans-cut dev1 -subject "$DEV1" -sans "enb1.example.net"
+expect_issued sans-cut 1
+check "sans-cut: no subjectAltName"
+if openssl x509 -in "$OUT/sans-cut/cert.pem" -noout -text | grep -q 'Subject Alternative Name'; then
+    fail "sans-cut: the certificate has a subjectAltName"
+fi
+issued sans-cut
+run_ir sans-strict dev1 -path "$CMP_PATH/p/strict" -subject "$DEV1" -sans "enb1.example.net"
+refused sans-strict badCertTemplate
+
+log "key_usage = digitalSignature, keyAgreement, keyEncipherment: cut to what the key may do"
+run_ir ku-ec dev1 -path "$CMP_PATH/p/ku" -subject "$DEV1"
+expect_issued ku-ec 0
+check "ku-ec: an EC key gets digitalSignature and keyAgreement"
+assert_eq "critical Digital Signature, Key Agreement" "$(key_usage_of "$OUT/ku-ec/cert.pem")" "ku-ec: keyUsage"
+issued ku-ec
+mkdir -p "$OUT/ku-rsa" && genkey "$OUT/ku-rsa/new.key" rsa2048
+run_ir ku-rsa dev1 -path "$CMP_PATH/p/ku" -subject "$DEV1" -newkey "$OUT/ku-rsa/new.key"
+expect_issued ku-rsa 0
+check "ku-rsa: an RSA key gets digitalSignature and keyEncipherment"
+assert_eq "critical Digital Signature, Key Encipherment" "$(key_usage_of "$OUT/ku-rsa/cert.pem")" "ku-rsa: keyUsage"
+issued ku-rsa
 
 log "extended_key_usage = clientAuth"
 run_ir eku dev1 -path "$CMP_PATH/p/eku" -subject "$DEV1"

@@ -18,7 +18,33 @@
 #   kur with oldCertID naming the device's certificate -> kup with the
 #     device's subject and the new key; the old certificate revoked; a kur
 #     for a vendor it does not serve                  -> notAuthorized
+#   an RA removed with `cmpca ra remove` while serving -> signerNotTrusted
+# OpenSSL 3.0's client leaves a self-signed -cert out of extraCerts
+# (X509_ADD_FLAG_NO_SS), so the self-signed RA ra1 also passes it with
+# -extracerts; the last section sends the plain `-cert ra.pem -key ra.key`
+# commands, which work only if the server finds the pinned RA certificate
+# by sender and senderKID. ra2 is issued by a CA and is always sent.
 . "$(dirname "$0")/lib.sh" "$@"
+
+# ra_creds RA: sets RA_CREDS to the client options that sign as RA: -cert
+# and -key, plus -extracerts with the certificate itself when it is
+# self-signed, unless RA_PLAIN=1.
+ra_creds() {
+    RA_CREDS=(-cert "$PKI/$1.pem" -key "$PKI/$1.key")
+    if [ "${RA_PLAIN:-0}" != 1 ] &&
+        [ "$(openssl x509 -in "$PKI/$1.pem" -noout -subject)" = \
+            "$(openssl x509 -in "$PKI/$1.pem" -noout -issuer | sed 's/^issuer=/subject=/')" ]; then
+        RA_CREDS+=(-extracerts "$PKI/$1.pem")
+    fi
+}
+
+# ra_cmp RUN CMD RA [options]: run_cmp signed by RA (see ra_creds).
+ra_cmp() {
+    local run=$1 cmd=$2
+    ra_creds "$3"
+    shift 3
+    run_cmp "$run" "$cmd" "${RA_CREDS[@]}" "$@"
+}
 
 # ra_ir RUN RA SERIAL [options]: an ir signed by RA for the device SERIAL
 # (template subject /CN=SERIAL/serialNumber=SERIAL), new key $OUT/RUN/new.key.
@@ -26,8 +52,7 @@ ra_ir() {
     local run=$1 ra=$2 serial=$3
     shift 3
     mkdir -p "$OUT/$run" && genkey "$OUT/$run/new.key"
-    run_cmp "$run" ir -cert "$PKI/$ra.pem" -key "$PKI/$ra.key" -newkey "$OUT/$run/new.key" \
-        -subject "/CN=$serial/serialNumber=$serial" "$@"
+    ra_cmp "$run" ir "$ra" -newkey "$OUT/$run/new.key" -subject "/CN=$serial/serialNumber=$serial" "$@"
 }
 
 # check_device_cert RUN VENDOR SERIAL WHAT: the certificate of run RUN is the
@@ -65,7 +90,8 @@ pki_root broot "/O=Beta Vendor/CN=Beta Root CA"
 cli vendor add beta "$PKI/broot.pem" --id-attr CN >/dev/null || fail "vendor add beta failed"
 cli device add beta BX-7 >/dev/null || fail "device add beta failed"
 pki_selfsigned ra1 "/O=Example Mobile/CN=RA One"
-pki_selfsigned ra2 "/O=Example Mobile/CN=RA Two"
+pki_root racaroot "/O=Example Mobile/CN=Example RA CA"
+pki_sign ra2 "/O=Example Mobile/CN=RA Two" racaroot dev_ext
 pki_selfsigned ra3 "/O=Example Mobile/CN=RA Three"
 ra_add ra1 "$PKI/ra1.pem" --vendors acme,beta --may-raverify --may-revoke
 ra_add ra2 "$PKI/ra2.pem" --vendors acme
@@ -94,9 +120,13 @@ assert_cert_count 1 "after the RA's ir"
 
 log "an RA enrolls a device of a vendor that names devices by CN"
 mkdir -p "$OUT/ra-cn" && genkey "$OUT/ra-cn/new.key"
-run_cmp ra-cn ir -cert "$PKI/ra1.pem" -key "$PKI/ra1.key" -newkey "$OUT/ra-cn/new.key" -subject "/CN=BX-7"
+ra_cmp ra-cn ir ra1 -newkey "$OUT/ra-cn/new.key" -subject "/CN=BX-7"
 expect_ok ra-cn "ir signed by ra1 for beta/BX-7 (CN) succeeds"
-check_certrep ra-cn 1 "ip"
+check "ra-cn: ip grantedWithMods (the CA adds serialNumber to the requested /CN=BX-7), certConf, pkiConf"
+expect_body ra-cn rsp1 1 "ip"
+assert_eq 1 "$(pkistatus_of "$OUT/ra-cn/rsp1.der")" "ra-cn: PKIStatus (1 = grantedWithMods)"
+expect_body ra-cn req2 24 "certConf"
+expect_body ra-cn rsp2 19 "pkiConf"
 check_device_cert ra-cn beta BX-7 "CN-named device certificate issued through the RA"
 assert_cert_count 2 "after the RA's ir for beta"
 
@@ -140,7 +170,7 @@ assert_cert_count 4 "after other/OT0001 enrolled"
 log "RA kur: renewal of a device certificate named by oldCertID"
 old=$OUT/rav-ok/cert.pem
 mkdir -p "$OUT/ra-kur" && genkey "$OUT/ra-kur/new.key"
-run_cmp ra-kur kur -oldcert "$old" -cert "$PKI/ra1.pem" -key "$PKI/ra1.key" -newkey "$OUT/ra-kur/new.key"
+ra_cmp ra-kur kur ra1 -oldcert "$old" -newkey "$OUT/ra-kur/new.key"
 expect_ok ra-kur "kur signed by ra1 for the certificate of acme/SN0101 succeeds"
 check "ra-kur: the kur's oldCertID names the device's certificate, not the RA's"
 expect_body ra-kur req1 7 "kur"
@@ -156,20 +186,19 @@ cli cert show "$(serial_of "$OUT/ra-kur/cert.pem")" >"$OUT/ra-kur/show.txt" || f
 assert_eq "acme / SN0101" "$(sed -n 's/^Device: *//p' "$OUT/ra-kur/show.txt")" "ra-kur: Device of the renewed certificate"
 assert_cert_count 5 "after the RA's kur"
 mkdir -p "$OUT/ra-kur-foreign" && genkey "$OUT/ra-kur-foreign/new.key"
-run_cmp ra-kur-foreign kur -oldcert "$OUT/oth/cert.pem" -cert "$PKI/ra1.pem" -key "$PKI/ra1.key" \
-    -newkey "$OUT/ra-kur-foreign/new.key"
+ra_cmp ra-kur-foreign kur ra1 -oldcert "$OUT/oth/cert.pem" -newkey "$OUT/ra-kur-foreign/new.key"
 expect_failinfo ra-kur-foreign notAuthorized
 assert_cert_count 5 "after the refused kur"
 
 log "RA rr: revocation of device certificates"
 target=$OUT/ra-ir/cert.pem
-run_cmp rr-noprv rr -oldcert "$target" -cert "$PKI/ra2.pem" -key "$PKI/ra2.key" -revreason 1
+ra_cmp rr-noprv rr ra2 -oldcert "$target" -revreason 1
 expect_failinfo rr-noprv notAuthorized
 assert_eq confirmed "$(cert_status "$(serial_of "$target")")" "rr-noprv: status of the target"
-run_cmp rr-foreign rr -oldcert "$OUT/oth/cert.pem" -cert "$PKI/ra1.pem" -key "$PKI/ra1.key" -revreason 1
+ra_cmp rr-foreign rr ra1 -oldcert "$OUT/oth/cert.pem" -revreason 1
 expect_failinfo rr-foreign notAuthorized
 assert_eq confirmed "$(cert_status "$(serial_of "$OUT/oth/cert.pem")")" "rr-foreign: status of other/OT0001's certificate"
-run_cmp rr-ok rr -oldcert "$target" -cert "$PKI/ra1.pem" -key "$PKI/ra1.key" -revreason 1
+ra_cmp rr-ok rr ra1 -oldcert "$target" -revreason 1
 expect_ok rr-ok "rr signed by ra1 (--may-revoke) for acme/SN0100 succeeds"
 expect_body rr-ok rsp1 12 "rp"
 assert_eq 0 "$(pkistatus_of "$OUT/rr-ok/rsp1.der")" "rr-ok: PKIStatus (0 = accepted)"
@@ -184,7 +213,25 @@ assert_eq "" "$(ra_field ra2 1)" "ra2 after ra remove"
 ra_ir ra-removed ra2 SN0104
 expect_failinfo ra-removed signerNotTrusted
 assert_eq registered "$(device_state acme SN0104)" "state of acme/SN0104"
-assert_cert_count 5 "at the end"
+assert_cert_count 5 "after the removed RA"
+
+log "the plain client commands of a self-signed RA (no -extracerts)"
+RA_PLAIN=1
+ra_ir plain-ir ra1 SN0199
+expect_ok plain-ir "ir signed by the self-signed ra1 without its certificate in extraCerts succeeds"
+check "plain-ir: the client sent no extraCerts"
+[ -z "$(der_child_hex "$OUT/plain-ir/req1.der" 1 4)" ] || fail "plain-ir: the ir carries extraCerts"
+check_certrep plain-ir 1 "ip"
+check_device_cert plain-ir acme SN0199 "device certificate issued through the plain RA command"
+mkdir -p "$OUT/plain-kur" && genkey "$OUT/plain-kur/new.key"
+ra_cmp plain-kur kur ra1 -oldcert "$OUT/ra-kur/cert.pem" -newkey "$OUT/plain-kur/new.key"
+expect_ok plain-kur "kur by the plain RA command succeeds"
+check_certrep plain-kur 8 "kup"
+assert_eq revoked "$(cert_status "$(serial_of "$OUT/ra-kur/cert.pem")")" "plain-kur: status of the old certificate"
+ra_cmp plain-rr rr ra1 -oldcert "$OUT/ra-cn/cert.pem" -revreason 5
+expect_ok plain-rr "rr by the plain RA command succeeds"
+assert_eq revoked "$(cert_status "$(serial_of "$OUT/ra-cn/cert.pem")")" "plain-rr: status of the target"
+assert_cert_count 7 "at the end"
 
 server_stop
 log "PASS"

@@ -15,6 +15,11 @@
 CRL_VALIDITY=7200
 LAST_CRL_NUMBER=0
 
+# header NAME: the first header NAME in $T/crl.headers (curl -D).
+header() {
+    sed -n "s/^$1: *//Ip" "$T/crl.headers" | tr -d '\r' | sed -n 1p
+}
+
 # crl_after WHAT: fetches the served CRL into $T/crl.der, checks it like
 # crl_fetch, that its cRLNumber grew and its validity is crl_validity.
 crl_after() {
@@ -61,6 +66,27 @@ server_start
 log "before any revocation the CRL is served and empty"
 crl_after "initial CRL"
 assert_eq "" "$(crl_serials "$T/crl.der")" "serials in the initial CRL"
+check "CRL caching headers (docs/crl.md): Last-Modified = thisUpdate, Expires = nextUpdate, Cache-Control max-age"
+curl -s -D "$T/crl.headers" -o "$T/crl-h.der" --max-time 30 "http://127.0.0.1:$PORT/crl/ca.crl" >/dev/null ||
+    fail "GET /crl/ca.crl failed"
+this=$(date -u -d "$(openssl crl -inform DER -in "$T/crl-h.der" -noout -lastupdate | sed 's/^lastUpdate=//')" +%s)
+next=$(date -u -d "$(openssl crl -inform DER -in "$T/crl-h.der" -noout -nextupdate | sed 's/^nextUpdate=//')" +%s)
+assert_eq "$this" "$(date -u -d "$(header Last-Modified)" +%s)" "Last-Modified vs thisUpdate"
+assert_eq "$next" "$(date -u -d "$(header Expires)" +%s)" "Expires vs nextUpdate"
+cc=$(header Cache-Control)
+[[ $cc =~ ^public,\ *max-age=([0-9]+)$ ]] || fail "Cache-Control is '$cc', expected 'public, max-age=N'"
+age=${BASH_REMATCH[1]}
+left=$((next - $(date -u +%s)))
+if [ "$age" -gt "$CRL_VALIDITY" ] || [ "$age" -lt $((left - 60)) ]; then
+    fail "Cache-Control max-age=$age, expected about $left (seconds until nextUpdate)"
+fi
+check "HEAD /crl/ca.crl: 200, application/pkix-crl, no body; POST: 405 with Allow: GET, HEAD"
+assert_eq "200 application/pkix-crl 0" \
+    "$(curl -s -I -o /dev/null -w '%{http_code} %{content_type} %{size_download}' --max-time 30 "http://127.0.0.1:$PORT/crl/ca.crl")" \
+    "HEAD /crl/ca.crl"
+assert_eq 405 "$(curl -s -D "$T/post.headers" -o /dev/null -w '%{http_code}' --max-time 30 --data-binary x \
+    "http://127.0.0.1:$PORT/crl/ca.crl")" "POST /crl/ca.crl"
+grep -qi '^Allow: *GET, *HEAD' "$T/post.headers" || fail "POST /crl/ca.crl: no 'Allow: GET, HEAD' header"
 check "an unknown CRL name is 404"
 assert_eq 404 "$(crl_get "$T/none.crl" other | cut -d' ' -f1)" "GET /crl/other.crl"
 

@@ -20,3 +20,13 @@ add_executable(test_store_ra ${CMAKE_CURRENT_LIST_DIR}/test_store_ra.c)
 target_include_directories(test_store_ra PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_store_ra PRIVATE cmpca_store)
 add_test(NAME unit.store_ra COMMAND test_store_ra)
+# Shared secrets for MAC protection: the secrets table, single use.
+add_executable(test_store_secret ${CMAKE_CURRENT_LIST_DIR}/test_store_secret.c)
+target_link_libraries(test_store_secret PRIVATE cmpca_store Threads::Threads)
+add_test(NAME unit.store_secret COMMAND test_store_secret)
+# Audit log: the hash chain, its filters, tampering found, concurrent appends.
+add_executable(test_store_audit ${CMAKE_CURRENT_LIST_DIR}/test_store_audit.c)
+target_include_directories(test_store_audit PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_store_audit PRIVATE cmpca_store OpenSSL::Crypto
+                      Threads::Threads)
+add_test(NAME unit.store_audit COMMAND test_store_audit)

@@ -16,39 +16,39 @@
 /* PasswordBasedMac parameters to encode. NULL strings are left out. */
 struct pbm_spec {
     size_t salt_len;
-    const char *owf;   /* dotted OID */
+    const char *owf; /* dotted OID */
     int64_t iter;
-    const char *mac;   /* dotted OID */
-    int iter_octets;   /* > 0: iterationCount as this many 0x7f octets */
+    const char *mac; /* dotted OID */
+    int iter_octets; /* > 0: iterationCount as this many 0x7f octets */
 };
 
 /* PBMAC1 parameters to encode. */
 struct pbmac1_spec {
-    const char *kdf;   /* dotted OID, normally PBKDF2 */
+    const char *kdf; /* dotted OID, normally PBKDF2 */
     size_t salt_len;
-    int salt_other;    /* salt as otherSource AlgorithmIdentifier */
+    int salt_other; /* salt as otherSource AlgorithmIdentifier */
     int64_t iter;
-    int64_t key_len;   /* 0: keyLength absent */
-    const char *prf;   /* NULL: prf absent (the hmacWithSHA1 default) */
+    int64_t key_len; /* 0: keyLength absent */
+    const char *prf; /* NULL: prf absent (the hmacWithSHA1 default) */
     const char *mac;
 };
 
-#define OID_SHA1        "1.3.14.3.2.26"
-#define OID_MD5         "1.2.840.113549.2.5"
-#define OID_SHA256      "2.16.840.1.101.3.4.2.1"
-#define OID_SHA384      "2.16.840.1.101.3.4.2.2"
-#define OID_SHA512      "2.16.840.1.101.3.4.2.3"
-#define OID_HMAC_SHA1   "1.2.840.113549.2.7"
+#define OID_SHA1            "1.3.14.3.2.26"
+#define OID_MD5             "1.2.840.113549.2.5"
+#define OID_SHA256          "2.16.840.1.101.3.4.2.1"
+#define OID_SHA384          "2.16.840.1.101.3.4.2.2"
+#define OID_SHA512          "2.16.840.1.101.3.4.2.3"
+#define OID_HMAC_SHA1       "1.2.840.113549.2.7"
 #define OID_HMAC_SHA1_IPSEC "1.3.6.1.5.5.8.1.2"
-#define OID_HMAC_SHA256 "1.2.840.113549.2.9"
-#define OID_HMAC_SHA384 "1.2.840.113549.2.10"
-#define OID_HMAC_SHA512 "1.2.840.113549.2.11"
-#define OID_PBM         "1.2.840.113533.7.66.13"
-#define OID_DHBM        "1.2.840.113533.7.66.30"
-#define OID_PBMAC1      "1.2.840.113549.1.5.14"
-#define OID_PBKDF2      "1.2.840.113549.1.5.12"
-#define OID_SCRYPT      "1.3.6.1.4.1.11591.4.11"
-#define OID_ECDSA_SHA256 "1.2.840.10045.4.3.2"
+#define OID_HMAC_SHA256     "1.2.840.113549.2.9"
+#define OID_HMAC_SHA384     "1.2.840.113549.2.10"
+#define OID_HMAC_SHA512     "1.2.840.113549.2.11"
+#define OID_PBM             "1.2.840.113533.7.66.13"
+#define OID_DHBM            "1.2.840.113533.7.66.30"
+#define OID_PBMAC1          "1.2.840.113549.1.5.14"
+#define OID_PBKDF2          "1.2.840.113549.1.5.12"
+#define OID_SCRYPT          "1.3.6.1.4.1.11591.4.11"
+#define OID_ECDSA_SHA256    "1.2.840.10045.4.3.2"
 
 /* New AlgorithmIdentifiers (X509_ALGOR_free), NULL on failure. */
 X509_ALGOR *pbm_alg(const struct pbm_spec *s);

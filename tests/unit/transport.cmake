@@ -11,3 +11,11 @@ add_executable(test_transport_crl ${CMAKE_CURRENT_LIST_DIR}/test_transport_crl.c
 target_link_libraries(test_transport_crl PRIVATE cmpca_transport)
 add_test(NAME unit.transport_crl COMMAND test_transport_crl)
 set_tests_properties(unit.transport_crl PROPERTIES TIMEOUT 60)
+# unit.transport_tls: HTTPS (versions, plain HTTP refused, client
+# certificates) and the request deadlines against slowloris.
+add_executable(test_transport_tls ${CMAKE_CURRENT_LIST_DIR}/test_transport_tls.c
+                                  ${CMAKE_CURRENT_LIST_DIR}/transport_client.c)
+target_link_libraries(test_transport_tls PRIVATE cmpca_transport OpenSSL::SSL
+                      OpenSSL::Crypto)
+add_test(NAME unit.transport_tls COMMAND test_transport_tls)
+set_tests_properties(unit.transport_tls PROPERTIES TIMEOUT 60)
