@@ -179,6 +179,10 @@ int cli_audit(struct store *st, const char *action, const char *outcome,
               const char *vendor, const char *device, const char *serial,
               const char *detail);
 
+/* `cmpca vendor crl` (cmd_vendor_crl.c) */
+extern const char cli_vendor_crl_usage[];
+int cli_vendor_crl(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- serve --demo (demo.c) ---- */
 
 /* demo_prepare creates DIR/demo (vendor PKI, device key and certificate,

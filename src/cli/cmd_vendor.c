@@ -18,11 +18,13 @@ static const char vendor_usage[] =
     "usage: cmpca vendor [--dir DIR] add NAME ROOT.pem [--chain FILE.pem]\n"
     "                                    [--id-attr serialNumber|CN]\n"
     "       cmpca vendor [--dir DIR] list\n"
+    "       cmpca vendor [--dir DIR] crl NAME FILE|--remove\n"
     "\n"
     "  add    trust the self-signed CA in ROOT.pem (and the intermediates in\n"
     "         --chain) to vouch for the identity of devices of vendor NAME\n"
     "  list   one line per vendor: NAME, ID_ATTR, ROOT_SUBJECT "
-    "(tab-separated)\n";
+    "(tab-separated)\n"
+    "  crl    check vendor NAME's device certificates against its CRL\n";
 
 static const char add_usage[] =
     "usage: cmpca vendor add [--dir DIR] NAME ROOT.pem [--chain FILE.pem]\n"
@@ -305,6 +307,7 @@ int cmd_vendor(struct cli_ctx *ctx, int argc, char **argv)
     static const struct cli_cmd subs[] = {
         {"add", vendor_add, NULL},
         {"list", vendor_list, NULL},
+        {"crl", cli_vendor_crl, NULL},
         {NULL, NULL, NULL},
     };
 

@@ -52,6 +52,7 @@ static int check_hash(const struct cmp_req *rq, const CMPCA_CERT_STATUS *cs,
     return 0;
 }
 
+/* Loads the issued certificate, and notes whose it is in rq->dev. */
 static int load_cert(struct cmp_req *rq, const char *serial, X509 **out,
                      struct cmpca_err *err)
 {
@@ -64,6 +65,11 @@ static int load_cert(struct cmp_req *rq, const char *serial, X509 **out,
                              "issued certificate not found");
     p = c.der;
     *out = d2i_X509(NULL, &p, (long)c.der_len);
+    if (c.vendor != NULL && c.device != NULL && rq->dev.vendor[0] == '\0') {
+        /* the device the certificate is for, for the audit log */
+        snprintf(rq->dev.vendor, sizeof(rq->dev.vendor), "%s", c.vendor);
+        snprintf(rq->dev.serial, sizeof(rq->dev.serial), "%s", c.device);
+    }
     store_cert_clear(&c);
     if (*out == NULL)
         return cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "stored cert damaged");
@@ -164,11 +170,12 @@ CMPCA_PKIMESSAGE *cmp_handle_certconf(struct cmp_req *rq)
 
     if (cmp_followup_load(rq, &t, &pinned, &err) != 0 ||
         confirm(rq, &t, &accepted, &err) != 0) {
-        log_info("certConf rejected (%s): %s",
-                 cmpca_failinfo_name(err.failinfo), err.msg);
+        cmp_rejected(rq, &err);
         rsp = cmp_error_new(rq, &err);
         goto done;
     }
+    cmp_audit(rq, accepted ? "confirmed" : "refused by the client",
+              t.cert_serial, NULL);
     if (accepted)
         cmp_confirmed(rq->srv, t.cert_serial, t.old_serial);
     else

@@ -441,8 +441,18 @@ static CMPCA_PKIMESSAGE *hold(struct cmp_req *rq, const struct cmp_certreq *cr)
     log_info("%s from %s/%s held for manual approval",
              cmp_asn1_body_name(rq->body_type), rq->dev.vendor,
              rq->dev.serial);
+    cmp_audit(rq, "waiting", NULL, NULL);
     return cmp_certrep_new(rq, rep_type(rq->body_type), cr->req_id,
                            CMPCA_STATUS_WAITING, NULL, NULL, NULL);
+}
+
+static void audit_issued(const struct cmp_req *rq, X509 *cert)
+{
+    char *hex = ca_serial_hex(X509_get0_serialNumber(cert));
+
+    cmp_audit(rq, rq->implicit_confirm ? "issued, confirmed" : "issued", hex,
+              NULL);
+    free(hex);
 }
 
 /* The positive answer; the operator root goes in caPubs of an ip only
@@ -467,8 +477,7 @@ static CMPCA_PKIMESSAGE *granted(struct cmp_req *rq, int type, long req_id,
 static CMPCA_PKIMESSAGE *rejected(struct cmp_req *rq, int type, long req_id,
                                   const struct cmpca_err *err)
 {
-    log_info("%s rejected (%s): %s", cmp_asn1_body_name(rq->body_type),
-             cmpca_failinfo_name(err->failinfo), err->msg);
+    cmp_rejected(rq, err);
     /* transaction and replay failures concern the message, not the request
      * in it: answered with an error message (RFC 9483 3.5) */
     if (err->failinfo == FI_TRANSACTION_ID_IN_USE ||
@@ -512,6 +521,7 @@ CMPCA_PKIMESSAGE *cmp_handle_certreq(struct cmp_req *rq)
     log_info("%s: issued to %s/%s%s", cmp_asn1_body_name(rq->body_type),
              rq->dev.vendor, rq->dev.serial,
              rq->implicit_confirm ? " (implicitConfirm)" : "");
+    audit_issued(rq, cert);
     rsp = granted(rq, type, cr.req_id, status, cert);
 done:
     X509_free(cert);
@@ -556,6 +566,7 @@ CMPCA_PKIMESSAGE *cmp_certreq_release(struct cmp_req *rq,
     log_info("%s: approved and issued to %s/%s",
              cmp_asn1_body_name(orig.body_type), orig.dev.vendor,
              orig.dev.serial);
+    audit_issued(rq, cert);
     rsp = granted(rq, type, cr.req_id, status, cert);
 done:
     X509_free(cert);

@@ -247,6 +247,18 @@ CMPCA_PKIMESSAGE *cmp_answer(struct cmp_srv *srv, const CMPCA_PKIMESSAGE *msg,
 /* nested.c: nested -> nested (RFC 9483 5.2.2). */
 CMPCA_PKIMESSAGE *cmp_handle_nested(struct cmp_req *rq);
 
+/* audit.c: records a decision on request `rq`: `outcome` ("issued",
+ * "rejected", "confirmed", ...), the certificate concerned (may be NULL)
+ * and, for a refusal, why. Failures to write are logged only. */
+void cmp_audit(const struct cmp_req *rq, const char *outcome,
+               const char *serial, const struct cmpca_err *why);
+/* audit.c: logs and audits the refusal of `rq` for `why`. */
+void cmp_rejected(const struct cmp_req *rq, const struct cmpca_err *why);
+/* audit.c: a decision the server takes by itself (housekeeping). */
+void cmp_audit_server(struct cmp_srv *srv, const char *action,
+                      const char *outcome, const char *serial,
+                      const char *detail);
+
 /* server.c: regenerates the CRL after a revocation; failures are logged. */
 void cmp_publish_crl(struct cmp_srv *srv);
 /* certconf.c: certConf handler. */

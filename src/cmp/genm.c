@@ -579,7 +579,6 @@ CMPCA_PKIMESSAGE *cmp_handle_genm(struct cmp_req *rq)
     return rsp;
 reject:
     sk_CMPCA_ITAV_pop_free(out, CMPCA_ITAV_free);
-    log_info("genm rejected (%s): %s", cmpca_failinfo_name(err.failinfo),
-             err.msg);
+    cmp_rejected(rq, &err);
     return cmp_error_new(rq, &err);
 }

@@ -74,8 +74,7 @@ CMPCA_PKIMESSAGE *cmp_handle_nested(struct cmp_req *rq)
     }
     return rsp;
 reject:
-    log_info("nested rejected (%s): %s", cmpca_failinfo_name(err.failinfo),
-             err.msg);
+    cmp_rejected(rq, &err);
     return cmp_error_new(rq, &err);
 fail:
     CMPCA_PKIMESSAGE_free(rsp);

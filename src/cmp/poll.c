@@ -82,8 +82,7 @@ CMPCA_PKIMESSAGE *cmp_handle_pollreq(struct cmp_req *rq)
         rsp = pollrep_new(rq, t.cert_req_id);
     goto done;
 fail:
-    log_info("pollReq rejected (%s): %s", cmpca_failinfo_name(err.failinfo),
-             err.msg);
+    cmp_rejected(rq, &err);
     rsp = cmp_error_new(rq, &err);
 done:
     CMPCA_PKIMESSAGE_free(stored);
@@ -114,12 +113,12 @@ CMPCA_PKIMESSAGE *cmp_handle_client_error(struct cmp_req *rq)
     int rc = 0;
 
     if (cmp_followup_load(rq, &t, &pinned, &err) != 0) {
-        log_info("error message rejected (%s): %s",
-                 cmpca_failinfo_name(err.failinfo), err.msg);
+        cmp_rejected(rq, &err);
         rsp = cmp_error_new(rq, &err);
         goto done;
     }
     log_client_error(rq);
+    cmp_audit(rq, "aborted by the client", t.cert_serial, NULL);
     if (t.state == TXN_WAIT_CONF) {
         rc = store_txn_finish(rq->srv->st, t.tid, t.tid_len, t.cert_serial,
                               CERT_REJECTED, &err);

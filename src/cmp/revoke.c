@@ -144,6 +144,7 @@ static int revoke(struct cmp_req *rq, struct cmpca_err *err)
     }
     log_info("rr: certificate %s revoked (reason %d)%s%s", hex, reason,
              ra ? " by RA " : "", ra ? rq->ra->name : "");
+    cmp_audit(rq, "revoked", hex, NULL);
     cmp_publish_crl(rq->srv);
     rc = 0;
 done:
@@ -158,8 +159,7 @@ CMPCA_PKIMESSAGE *cmp_handle_rr(struct cmp_req *rq)
     struct cmpca_err err = CMPCA_ERR_INIT;
 
     if (revoke(rq, &err) != 0) {
-        log_info("rr rejected (%s): %s", cmpca_failinfo_name(err.failinfo),
-                 err.msg);
+        cmp_rejected(rq, &err);
         return rp_new(rq, &err);
     }
     return rp_new(rq, NULL);

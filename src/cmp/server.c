@@ -173,8 +173,7 @@ static CMPCA_PKIMESSAGE *dispatch(struct cmp_req *rq)
         goto reject;
     }
 reject:
-    log_info("%s rejected (%s): %s", cmp_asn1_body_name(rq->body_type),
-             cmpca_failinfo_name(err.failinfo), err.msg);
+    cmp_rejected(rq, &err);
     return cmp_error_new(rq, &err);
 }
 
@@ -286,6 +285,8 @@ int cmp_srv_housekeeping(struct cmp_srv *srv, time_t now)
     for (i = 0; i < n; i++) {
         /* never confirmed: revoked so it stays dead (and listed) */
         log_info("certificate %s revoked: no certConf in time", serials[i]);
+        cmp_audit_server(srv, "expire", "revoked", serials[i],
+                         "no certConf in time");
         cmp_unconfirmed(srv, serials[i], CERT_REVOKED);
         free(serials[i]);
     }
@@ -300,6 +301,8 @@ int cmp_srv_housekeeping(struct cmp_srv *srv, time_t now)
     for (i = 0; i < n; i++) {
         log_warn("certificate %s revoked: reserved but never issued",
                  serials[i]);
+        cmp_audit_server(srv, "expire", "revoked", serials[i],
+                         "reserved but never issued");
         cmp_unconfirmed(srv, serials[i], CERT_REVOKED);
         free(serials[i]);
     }

@@ -117,6 +117,59 @@ static int vendor_trust_load(struct store *st, STACK_OF(X509) *extra,
     return 0;
 }
 
+/* A second validation against the vendor's own CRL, when the operator
+ * configured one (`cmpca vendor crl`): revoked, or a CRL past its
+ * nextUpdate, is signerNotTrusted. Only this vendor's root anchors it, so
+ * a vendor without a CRL is never asked for one. */
+static int check_vendor_crl(const struct vendor_trust *vt, size_t idx,
+                            X509 *signer, time_t now, struct cmpca_err *err)
+{
+    const struct store_vendor *v = &vt->vendors[idx];
+    X509_STORE *roots = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    BIO *bio = NULL;
+    X509_CRL *crl;
+    int n = 0, rc = -1;
+
+    if (roots == NULL || ctx == NULL ||
+        !X509_STORE_add_cert(roots, sk_X509_value(vt->root_list, (int)idx)) ||
+        (bio = BIO_new_mem_buf(v->crl_pem, -1)) == NULL) {
+        cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "out of memory");
+        goto done;
+    }
+    while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+        n += X509_STORE_add_crl(roots, crl) ? 1 : 0;
+        X509_CRL_free(crl);
+    }
+    ERR_clear_error();
+    if (n == 0) {
+        cmpca_err_set(err, FI_SIGNER_NOT_TRUSTED, "vendor %s: unusable CRL",
+                      v->name);
+        goto done;
+    }
+    if (!X509_STORE_CTX_init(ctx, roots, signer, vt->untrusted)) {
+        cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "cannot set up verification");
+        goto done;
+    }
+    X509_STORE_CTX_set_time(ctx, 0, now);
+    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT |
+                                      X509_V_FLAG_CRL_CHECK);
+    if (X509_verify_cert(ctx) <= 0) {
+        cmpca_err_set(err, FI_SIGNER_NOT_TRUSTED,
+                      "vendor certificate fails the vendor CRL: %s",
+                      X509_verify_cert_error_string(
+                          X509_STORE_CTX_get_error(ctx)));
+        goto done;
+    }
+    rc = 0;
+done:
+    ERR_clear_error();
+    BIO_free(bio);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(roots);
+    return rc;
+}
+
 /* Finds which vendor's root ends `chain`. */
 static const struct store_vendor *vendor_of_chain(const struct vendor_trust *vt,
                                                   STACK_OF(X509) *chain)
@@ -171,6 +224,9 @@ int policy_vendor_authenticate(struct store *st, X509 *signer,
         cmpca_err_set(err, FI_SIGNER_NOT_TRUSTED, "chain ends at no vendor");
         goto done;
     }
+    if (v->crl_pem != NULL &&
+        check_vendor_crl(&vt, (size_t)(v - vt.vendors), signer, now, err) != 0)
+        goto done;
     nid = strcmp(v->id_attr, "CN") == 0 ? NID_commonName : NID_serialNumber;
     if (name_attr(X509_get_subject_name(signer), nid, out->serial,
                   sizeof(out->serial)) != 0) {

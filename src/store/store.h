@@ -43,11 +43,16 @@ struct store_vendor {
     char *chain_pem; /* intermediates, PEM, may be NULL */
     char *id_attr;   /* "serialNumber" or "CN" */
     time_t created;
+    char *crl_pem;   /* the vendor's CRL, PEM, may be NULL: when set, every
+                        vendor certificate is checked against it */
 };
 
 /* STORE_EXISTS if a vendor of that name exists. */
 int store_vendor_add(struct store *st, const struct store_vendor *v,
                      struct cmpca_err *err);
+/* Sets (NULL: removes) the CRL of vendor `name`. STORE_NOTFOUND. */
+int store_vendor_set_crl(struct store *st, const char *name,
+                         const char *crl_pem, struct cmpca_err *err);
 /* Fills *out (caller clears with store_vendor_clear). STORE_NOTFOUND. */
 int store_vendor_get(struct store *st, const char *name,
                      struct store_vendor *out, struct cmpca_err *err);

@@ -140,6 +140,8 @@ static const char *const sq_migrations[] = {
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX tids_expires ON tids (expires);"
     "CREATE INDEX txns_auth ON txns (auth_id, state, expires);",
+    /* 5 -> 6: a vendor's CRL for its device certificates */
+    "ALTER TABLE vendors ADD COLUMN crl_pem TEXT;",
 };
 
 #define SQ_SCHEMA_VERSION                                                      \

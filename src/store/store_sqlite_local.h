@@ -90,6 +90,7 @@ enum sq_stmt_id {
     SQ_TXN_COUNT_OPEN,
     SQ_CERT_FINALIZE,
     SQ_CERT_STALE,
+    SQ_VENDOR_SET_CRL,
     SQ_NUM_STMTS
 };
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VENDOR_COLS "name, root_pem, chain_pem, id_attr, created"
+#define VENDOR_COLS "name, root_pem, chain_pem, id_attr, created, crl_pem"
 #define DEVICE_COLS "vendor, serial, state, created, updated, approval"
 
 /* ---- vendors ---- */
@@ -24,7 +24,8 @@ static int vendor_from_row(sqlite3_stmt *s, struct store_vendor *v,
     if (sq_col_text(s, 0, &v->name, err) != 0 ||
         sq_col_text(s, 1, &v->root_pem, err) != 0 ||
         sq_col_text(s, 2, &v->chain_pem, err) != 0 ||
-        sq_col_text(s, 3, &v->id_attr, err) != 0) {
+        sq_col_text(s, 3, &v->id_attr, err) != 0 ||
+        sq_col_text(s, 5, &v->crl_pem, err) != 0) {
         store_vendor_clear(v);
         return -1;
     }
@@ -40,7 +41,7 @@ static int vendor_add_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
     int rc;
 
     s = sq_stmt(c, SQ_VENDOR_INSERT,
-                "INSERT INTO vendors (" VENDOR_COLS ") VALUES (?,?,?,?,?)", &rc,
+                "INSERT INTO vendors (" VENDOR_COLS ") VALUES (?,?,?,?,?,?)", &rc,
                 err);
     if (s == NULL)
         return sq_fail(c->db, rc, "vendor add", err);
@@ -48,7 +49,8 @@ static int vendor_add_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
         (rc = sq_bind_text(s, 2, v->root_pem)) != SQLITE_OK ||
         (rc = sq_bind_text(s, 3, v->chain_pem)) != SQLITE_OK ||
         (rc = sq_bind_text(s, 4, v->id_attr)) != SQLITE_OK ||
-        (rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)created)) != SQLITE_OK) {
+        (rc = sqlite3_bind_int64(s, 5, (sqlite3_int64)created)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 6, v->crl_pem)) != SQLITE_OK) {
         sq_done(s);
         return sq_fail(c->db, rc, "vendor add", err);
     }
@@ -179,6 +181,7 @@ void store_vendor_clear(struct store_vendor *v)
     free(v->root_pem);
     free(v->chain_pem);
     free(v->id_attr);
+    free(v->crl_pem);
     memset(v, 0, sizeof(*v));
 }
 
@@ -555,4 +558,40 @@ void store_device_clear(struct store_device *d)
     free(d->vendor);
     free(d->serial);
     memset(d, 0, sizeof(*d));
+}
+
+struct vendor_crl_args {
+    const char *name;
+    const char *crl_pem;
+};
+
+static int vendor_crl_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
+{
+    struct vendor_crl_args *a = arg;
+    sqlite3_stmt *s;
+    int rc, ret, changes = 0;
+
+    s = sq_stmt(c, SQ_VENDOR_SET_CRL,
+                "UPDATE vendors SET crl_pem = ? WHERE name = ?", &rc, err);
+    if (s == NULL)
+        return sq_fail(c->db, rc, "vendor crl", err);
+    if ((rc = sq_bind_text(s, 1, a->crl_pem)) != SQLITE_OK ||
+        (rc = sq_bind_text(s, 2, a->name)) != SQLITE_OK) {
+        sq_done(s);
+        return sq_fail(c->db, rc, "vendor crl", err);
+    }
+    ret = sq_exec_changes(c, s, "vendor crl", &changes, &rc, err);
+    if (ret != 0)
+        return ret;
+    return changes > 0 ? 0 : STORE_NOTFOUND;
+}
+
+int store_vendor_set_crl(struct store *st, const char *name,
+                         const char *crl_pem, struct cmpca_err *err)
+{
+    struct vendor_crl_args a = {name, crl_pem};
+
+    if (name == NULL)
+        return STORE_NOTFOUND;
+    return sq_write(st, vendor_crl_work, &a, err);
 }

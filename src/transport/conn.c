@@ -20,6 +20,10 @@
  * descriptor, and both sides hold conn_lock. A cut slot is accepted anew
  * in backlog order, so a client queued behind attackers gets in within a
  * few deadlines however many connections they hold.
+ *
+ * A connection whose socket still holds unread bytes is not cut: then the
+ * delay is ours (its worker thread is busy with other connections' handlers),
+ * not the client's. It is looked at again on the next round.
  */
 #include "transport/transport_local.h"
 #include "util/log.h"
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -111,11 +116,13 @@ void transport_conn_deadline(struct transport *t, struct MHD_Connection *c,
 static int cut_late(struct transport *t, long long now)
 {
     struct tconn *k;
-    int n = 0;
+    int n = 0, unread;
 
     for (k = t->conns; k != NULL; k = k->next) {
         if (k->cut || k->deadline == 0 || now < k->deadline)
             continue;
+        if (ioctl(k->fd, FIONREAD, &unread) == 0 && unread > 0)
+            continue; /* sent, but not read yet: we are the slow side */
         if (shutdown(k->fd, SHUT_RDWR) != 0 && errno != ENOTCONN)
             log_debug("transport: shutdown: %s", strerror(errno));
         k->cut = 1;

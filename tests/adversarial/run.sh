@@ -70,7 +70,8 @@ world() {
     cli vendor add beta "$ADV_PKI/beta-root.pem" >/dev/null 2>&1 || fail "vendor add beta"
     cli device add acme "${acme[@]}" >/dev/null 2>&1 || fail "device add acme"
     cli device add beta SN-BETA-0001 >/dev/null 2>&1 || fail "device add beta"
-    # No CLI registers a vendor CRL yet; pki/vendor-int.crl waits for one.
+    cli vendor crl acme "$ADV_PKI/vendor-int.crl" >/dev/null 2>&1 ||
+        fail "vendor crl acme"
 }
 
 # one_case FILE: runs one case and prints its verdict line.

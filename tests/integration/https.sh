@@ -79,11 +79,11 @@ check "control: this s_client offers TLS 1.0 when told to (against openssl s_ser
 : >"$T/s_server.out"
 # s_server quits when its stdin ends, so it gets a sleep that holds nothing
 # of ours (ctest waits until every copy of the test's output is closed)
-sleep 20 </dev/null 2>/dev/null | openssl s_server -accept 127.0.0.1:0 -cert "$PKI/tls-server.pem" \
+sleep 20 2>/dev/null | openssl s_server -accept 127.0.0.1:0 -cert "$PKI/tls-server.pem" \
     -key "$PKI/tls-server.key" -tls1 -cipher 'DEFAULT@SECLEVEL=0' -naccept 1 \
     >"$T/s_server.out" 2>&1 &
 EXTRA_PIDS+=($!)
-for i in $(seq 50); do
+for _ in $(seq 50); do
     grep -q '^ACCEPT ' "$T/s_server.out" && break
     sleep 0.1
 done

@@ -122,5 +122,12 @@ assert_eq 3 "$(cert_count)" "certificates after enrollment C"
 check "the three certificates have distinct serials"
 assert_eq 3 "$(for r in a b c; do serial_of "$OUT/$r/cert.pem"; done | sort -u | wc -l | tr -d ' ')" "distinct serials"
 
+check "the audit log records the decisions and its chain verifies"
+audit=$(cli audit show --device acme/SN0001) || fail "audit show failed"
+grep -qP '\tir\tissued\t' <<<"$audit" || fail "no 'ir issued' entry for SN0001: $audit"
+grep -qP '\tcertConf\tconfirmed\t' <<<"$audit" || fail "no 'certConf confirmed' entry for SN0001: $audit"
+grep -q "device acme/SN0001" <<<"$audit" || fail "the device is not named as actor: $audit"
+cli audit verify >/dev/null || fail "audit verify failed"
+
 server_stop
 log "PASS"

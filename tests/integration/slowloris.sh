@@ -39,7 +39,7 @@ hard=$(ulimit -Hn)
 slow_open() {
     exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || return 1
     printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/pkixcmp\r\n' \
-        "$CMP_PATH" "$PORT" >&"$fd" 2>/dev/null || true
+        "$CMP_PATH" "$PORT" 1>&"$fd" 2>/dev/null || true
 }
 
 # attacker: opens N connections, says so in $T/ready, then sends one more
@@ -58,7 +58,7 @@ attacker() {
         round=$((round + 1))
         for i in "${!fds[@]}"; do
             fd=${fds[i]}
-            if ! printf 'X-Slow-%d: %d\r\n' "$round" "$i" >&"$fd" 2>/dev/null; then
+            if ! printf 'X-Slow-%d: %d\r\n' "$round" "$i" 1>&"$fd" 2>/dev/null; then
                 exec {fd}>&-
                 slow_open || continue
                 fds[i]=$fd

@@ -10,7 +10,7 @@
 #include "store/store.h"
 #include "check.h"
 
-#define SCHEMA_VERSION 5 /* bump with each migration step */
+#define SCHEMA_VERSION 6 /* bump with each migration step */
 
 #include <pthread.h>
 #include <stdio.h>
@@ -155,8 +155,8 @@ static void test_open(void)
 static void test_vendors(struct store *st)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
-    struct store_vendor v = {"zeta", "ROOTZ", NULL, "CN", 0};
-    struct store_vendor w = {"acme", "ROOTA", "CHAINA", "serialNumber", 42};
+    struct store_vendor v = {"zeta", "ROOTZ", NULL, "CN", 0, NULL};
+    struct store_vendor w = {"acme", "ROOTA", "CHAINA", "serialNumber", 42, NULL};
     struct store_vendor got = {0}, *list = NULL;
     size_t num = 0;
 
@@ -627,7 +627,7 @@ static void test_two_handles(void)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct store *a = open_db("shared.db"), *b = open_db("shared.db");
-    struct store_vendor v = {"acme", "R", NULL, "CN", 0}, vg = {0};
+    struct store_vendor v = {"acme", "R", NULL, "CN", 0, NULL}, vg = {0};
     struct store_cert c = mkcert("5EED", CERT_ISSUED), cg = {0};
     struct store_device d = {0};
     static const uint8_t n[] = {1, 1, 2, 3, 5, 8};
