@@ -90,4 +90,31 @@ run 2 "$CMPCA" vendor add bad
 run 2 "$CMPCA" vendor frob
 run 0 "$CMPCA" vendor list
 ok "! grep -q '^bad' out && [ \$(wc -l < out) -eq 3 ]" "a rejected vendor was stored"
+# vendor CRLs: signed by the vendor's root or chain only, stored re-encoded
+cat >crl.cnf <<'CNF'
+[ca]
+default_ca = d
+[d]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 30
+CNF
+: >index.txt
+echo 01 >crlnumber
+openssl ca -config crl.cnf -gencrl -keyfile root.key -cert root.pem -out root.crl 2>/dev/null
+openssl ca -config crl.cnf -gencrl -keyfile other.key -cert other.pem -out other.crl 2>/dev/null
+openssl crl -in root.crl -outform DER -out root.crl.der
+run 0 "$CMPCA" vendor crl acme root.crl
+err_like 'vendor acme: CRL set'
+run 0 "$CMPCA" vendor crl acme root.crl.der
+run 1 "$CMPCA" vendor crl acme other.crl
+err_like 'not signed by vendor acme'
+run 1 "$CMPCA" vendor crl acme garbage.pem
+err_like 'not a CRL'
+run 1 "$CMPCA" vendor crl nosuch root.crl
+err_like 'no such vendor'
+run 2 "$CMPCA" vendor crl acme
+run 0 "$CMPCA" vendor crl acme --remove
+err_like 'vendor acme: CRL removed'
 finish
