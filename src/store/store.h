@@ -1,15 +1,16 @@
 /*
  * store.h: everything cmpca keeps, behind one interface. Callers never see
- * SQL. The SQLite backend (store_sqlite.c) is the embedded default; a
- * PostgreSQL backend will implement the same functions, so nothing here may
- * expose a backend type. A struct store is safe to use from many threads at
+ * SQL. The SQLite backend (store_sqlite.c) is the embedded default; the
+ * PostgreSQL backend (store_pg.c) implements the same functions, chosen by
+ * the URI given to store_open, so nothing here may expose a backend type. A struct store is safe to use from many threads at
  * once and from several processes at once (the CLI changes the registry while
  * `cmpca serve` runs; the server sees the change on its next read).
  *
  * Returns: 0 on success; STORE_NOTFOUND / STORE_EXISTS where documented;
  * -1 on any other failure, with `err` set to systemUnavail/systemFailure.
- * Every write commits durably (SQLite: WAL, synchronous=FULL) before the
- * function returns, so a certificate is on disk before its response leaves.
+ * Every write commits durably (SQLite: WAL, synchronous=FULL; PostgreSQL:
+ * COMMIT with the server's synchronous_commit) before the function returns,
+ * so a certificate is on disk before its response leaves.
  * Strings returned inside structs are owned by the struct and freed by the
  * matching _clear or _free function.
  */
@@ -28,9 +29,17 @@
 struct store;
 
 /* store_open opens (creating if needed) the database named by `uri`:
- * "sqlite:PATH" or a bare PATH (relative paths are taken as given), and
- * applies pending schema migrations. *out is new, close with store_close. */
+ * "sqlite:PATH" or a bare PATH (relative paths are taken as given), or a
+ * libpq URI "postgresql://..." / "postgres://..." (the database must exist;
+ * the tables are created), and applies pending schema migrations. *out is
+ * new, close with store_close. */
 int store_open(const char *uri, struct store **out, struct cmpca_err *err);
+/* store_open_pool (added for the PostgreSQL backend) is store_open with the
+ * most connections a PostgreSQL store keeps open, meant to be the number of
+ * worker threads: 0 is the default (16); a "pool=N" query parameter in the
+ * URI wins over `pool`. SQLite ignores it. */
+int store_open_pool(const char *uri, int pool, struct store **out,
+                    struct cmpca_err *err);
 void store_close(struct store *st);
 
 /* store_schema_version returns the schema version of an open store. */

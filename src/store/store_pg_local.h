@@ -75,7 +75,6 @@ enum pg_stmt_id {
     PG_CRL_NEXT_NUMBER,
     PG_CRL_SAVE,
     PG_CRL_GET,
-    PG_RA_LOCK,
     PG_RA_CERT_OWNER,
     PG_RA_INSERT,
     PG_RA_DELETE,
@@ -87,7 +86,6 @@ enum pg_stmt_id {
     PG_SECRET_GET,
     PG_SECRET_USE,
     PG_SECRET_EXISTS,
-    PG_AUDIT_LOCK,
     PG_AUDIT_LAST,
     PG_AUDIT_INSERT,
     PG_AUDIT_LIST,
@@ -102,6 +100,7 @@ struct pg_conn {
     unsigned long nonce_calls; /* store_nonce_use calls, for pruning */
     unsigned long tid_calls;   /* store_tid_use calls, for pruning */
     int broken;                /* gave up waiting: close, never reuse */
+    long wait_ms;              /* answers awaited this long; 0: default */
     struct pg_conn *next;      /* idle list link */
 };
 
@@ -143,6 +142,22 @@ int pg_read(struct pg_store *pg, pg_work_fn fn, void *arg,
 int pg_read_snapshot(struct pg_store *pg, pg_work_fn fn, void *arg,
                      struct cmpca_err *err);
 
+/* pg_query runs one read-only statement in autocommit mode and hands over
+ * its result (*out, PQclear it). Returns 0 or -1 with `err` set. */
+int pg_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
+             const struct pg_params *p, const char *what, PGresult **out,
+             struct cmpca_err *err);
+/* pg_write_query is pg_query for a write that returns rows (RETURNING),
+ * run in its own transaction. */
+int pg_write_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
+                   const struct pg_params *p, const char *what,
+                   PGresult **out, struct cmpca_err *err);
+/* pg_change runs one write in its own transaction; *changes (may be NULL)
+ * gets the rows it touched. Returns 0 or -1 with `err` set. */
+int pg_change(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
+              const struct pg_params *p, const char *what, long *changes,
+              struct cmpca_err *err);
+
 /* pg_run sends statement `id` (`sql`, prepared on this connection the first
  * time; PG_UNPREPARED: sent as it is) with `p` (may be NULL), waits for the
  * answer and, when `out` is not NULL, hands over the result (binary
@@ -177,6 +192,18 @@ int pg_col_text(const PGresult *r, int row, int col, char **out,
 int pg_col_blob(const PGresult *r, int row, int col, uint8_t **out,
                 size_t *out_len, struct cmpca_err *err);
 
+/* Shared by the certificate and transaction files, which change a
+ * certificate and a transaction in one database transaction. `serial` is
+ * normalized. Return 0, STORE_EXISTS / STORE_NOTFOUND, or a work failure. */
+int pgc_cert_insert(struct pg_conn *c, const struct store_cert *cert,
+                    const char *serial, struct cmpca_err *err);
+/* pgc_cert_finalize turns the reservation of `serial` into `cert`;
+ * STORE_NOTFOUND when there is no reservation. */
+int pgc_cert_finalize(struct pg_conn *c, const struct store_cert *cert,
+                      const char *serial, struct cmpca_err *err);
+int pgc_cert_set_status(struct pg_conn *c, const char *serial, int status,
+                        struct cmpca_err *err);
+
 /* pg_oom fills `err` for an allocation failure and returns -1. */
 int pg_oom(struct cmpca_err *err);
 
@@ -184,7 +211,7 @@ int pg_oom(struct cmpca_err *err);
  * lock, in one transaction; *version gets it. */
 int pg_migrate(struct pg_store *pg, int *version, struct cmpca_err *err);
 
-/* pg_result_why copies the result's (or connection's) error message into
+/* pg_fail copies the result's (or the connection's) error message into
  * `err` and classifies it: PG_LOST, PG_RETRY, PG_UNIQUE or -1. */
 int pg_fail(struct pg_conn *c, const PGresult *r, const char *what,
             struct cmpca_err *err);

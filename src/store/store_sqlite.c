@@ -500,8 +500,8 @@ static int migrate(struct sq_conn *c, void *arg, struct cmpca_err *err)
     return 0;
 }
 
-/* uri_path returns the file part of `uri`, or NULL for a backend this
- * build does not have. */
+/* uri_path returns the file part of `uri`, or NULL for a "postgres:" URI
+ * that is not a postgresql:// or postgres:// URL (never a file name). */
 static const char *uri_path(const char *uri)
 {
     static const char prefix[] = "sqlite:";
@@ -514,13 +514,37 @@ static const char *uri_path(const char *uri)
     return uri;
 }
 
+/* open_pg opens a store backed by PostgreSQL (store_pg*.c). */
+static int open_pg(const char *uri, int pool, struct store **out,
+                   struct cmpca_err *err)
+{
+    struct store *st = calloc(1, sizeof(*st));
+
+    if (st == NULL)
+        return sq_oom(err);
+    if (pgs_open(uri, pool, &st->pg, &st->schema_version, err) != 0) {
+        free(st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
+
 int store_open(const char *uri, struct store **out, struct cmpca_err *err)
+{
+    return store_open_pool(uri, 0, out, err);
+}
+
+int store_open_pool(const char *uri, int pool, struct store **out,
+                    struct cmpca_err *err)
 {
     struct store *st = NULL;
     const char *path;
     int ret = -1;
 
     *out = NULL;
+    if (pgs_is_uri(uri))
+        return open_pg(uri, pool, out, err);
     if (uri == NULL || (path = uri_path(uri)) == NULL)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: unsupported database URI \"%s\"",
@@ -565,6 +589,11 @@ void store_close(struct store *st)
 
     if (st == NULL)
         return;
+    if (st->pg != NULL) {
+        pgs_close(st->pg);
+        free(st);
+        return;
+    }
     while ((c = st->idle) != NULL) {
         st->idle = c->next;
         conn_close(c);

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_backend.h"
 
 /* Returned by step helpers when SQLite said BUSY/LOCKED: the driver rolls
  * back and runs the callback again until the busy deadline passes. Never
@@ -105,6 +106,10 @@ struct sq_conn {
 };
 
 struct store {
+    struct pg_store *pg;        /* set: a PostgreSQL store, and each store_*
+                                   function hands its checked arguments to
+                                   pgs_* (store_backend.h); nothing below
+                                   is used then */
     char *path;                 /* file name handed to sqlite3_open_v2 */
     int schema_version;         /* PRAGMA user_version after migrations */
     int max_idle;               /* idle connections kept open */

@@ -277,8 +277,7 @@ int http_post(struct http_conn *c, const unsigned char *req, size_t req_len,
             post_once(c, req, req_len, &h, &total, &got) != 0)
             return -1;
     }
-    if (h.content_length >= 0 &&
-        total != h.head_len + (size_t)h.content_length)
+    if (h.content_length >= 0 && total != h.head_len + (size_t)h.content_length)
         return fail(c, "extra bytes after the response", 0);
     *out_body = c->buf + h.head_len;
     *out_len = total - h.head_len;

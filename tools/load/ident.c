@@ -73,6 +73,16 @@ EVP_PKEY *key_generate(enum key_type kt)
     return NULL;
 }
 
+/* The key type of the vendor CA and of the device's vendor key, which
+ * protects the ir. OpenSSL 3.0's CMP client cannot protect a message with
+ * EdDSA ("unsupported key type"), though it can prove possession of an
+ * Ed25519 key; so with ed25519 only the enrollment keys are Ed25519 and the
+ * vendor side stays P-256. */
+static enum key_type vendor_kt(enum key_type kt)
+{
+    return kt == KT_ED25519 ? KT_EC_P256 : kt;
+}
+
 /* The digest to sign with: none for EdDSA, which hashes by itself. */
 static const EVP_MD *md_for(enum key_type kt)
 {
@@ -144,14 +154,14 @@ static X509 *make_cert(const X509_NAME *subject, EVP_PKEY *pub, X509 *issuer,
     int ca = issuer == NULL;
     int ok;
 
-    ok = x != NULL && X509_set_version(x, X509_VERSION_3) &&
-         set_random_serial(x) && X509_set_subject_name(x, subject) &&
-         X509_set_issuer_name(x, ca ? subject
-                                    : X509_get_subject_name(issuer)) &&
-         X509_gmtime_adj(X509_getm_notBefore(x), -86400) != NULL &&
-         X509_time_adj_ex(X509_getm_notAfter(x),
-                          ca ? VENDOR_DAYS : DEVICE_DAYS, 0, NULL) != NULL &&
-         X509_set_pubkey(x, pub);
+    ok =
+        x != NULL && X509_set_version(x, X509_VERSION_3) &&
+        set_random_serial(x) && X509_set_subject_name(x, subject) &&
+        X509_set_issuer_name(x, ca ? subject : X509_get_subject_name(issuer)) &&
+        X509_gmtime_adj(X509_getm_notBefore(x), -86400) != NULL &&
+        X509_time_adj_ex(X509_getm_notAfter(x), ca ? VENDOR_DAYS : DEVICE_DAYS,
+                         0, NULL) != NULL &&
+        X509_set_pubkey(x, pub);
     if (ok && ca)
         ok = add_ext(x, NULL, NID_basic_constraints, "critical,CA:TRUE") &&
              add_ext(x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign") &&
@@ -258,19 +268,21 @@ static int make_device(struct gen_job *job, size_t i)
     }
     device_serial(ids->kt, i, serial, sizeof(serial));
     for (int k = 0; k < 3; k++)
-        if ((keys[k] = key_generate(ids->kt)) == NULL)
+        if ((keys[k] = key_generate(k == 0 ? vendor_kt(ids->kt) : ids->kt)) ==
+            NULL)
             goto done;
     if (name == NULL ||
         !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                    (const unsigned char *)"cmpca-load", -1,
-                                    -1, 0) ||
+                                    (const unsigned char *)"cmpca-load", -1, -1,
+                                    0) ||
         !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                     (const unsigned char *)"eNodeB", -1, -1,
                                     0) ||
         !X509_NAME_add_entry_by_txt(name, "serialNumber", MBSTRING_ASC,
                                     (const unsigned char *)serial, -1, -1, 0))
         goto done;
-    cert = make_cert(name, keys[0], ids->vendor_root, job->vendor_key, ids->kt);
+    cert = make_cert(name, keys[0], ids->vendor_root, job->vendor_key,
+                     vendor_kt(ids->kt));
     if (cert == NULL || write_atomic(path, cert, keys, 3) != 0)
         goto done;
     atomic_fetch_add(&job->made, 1);
@@ -312,16 +324,19 @@ static int vendor_ca(struct identities *ids, EVP_PKEY **key)
     snprintf(path, sizeof(path), "%s/vendor.pem", ids->dir);
     if (read_bundle(path, &ids->vendor_root, key, 1) == 0)
         return 0;
-    snprintf(cn, sizeof(cn), "cmpca-load Vendor Root %s", kt_names[ids->kt].tag);
-    if ((*key = key_generate(ids->kt)) == NULL || (name = X509_NAME_new()) == NULL ||
+    snprintf(cn, sizeof(cn), "cmpca-load Vendor Root %s",
+             kt_names[ids->kt].tag);
+    if ((*key = key_generate(vendor_kt(ids->kt))) == NULL ||
+        (name = X509_NAME_new()) == NULL ||
         !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                    (const unsigned char *)"cmpca-load", -1,
-                                    -1, 0) ||
+                                    (const unsigned char *)"cmpca-load", -1, -1,
+                                    0) ||
         !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                     (const unsigned char *)cn, -1, -1, 0))
         goto done;
-    ids->vendor_root = make_cert(name, *key, NULL, *key, ids->kt);
-    if (ids->vendor_root == NULL || write_atomic(path, ids->vendor_root, key, 1) != 0)
+    ids->vendor_root = make_cert(name, *key, NULL, *key, vendor_kt(ids->kt));
+    if (ids->vendor_root == NULL ||
+        write_atomic(path, ids->vendor_root, key, 1) != 0)
         goto done;
     rc = 0;
 done:
@@ -329,6 +344,21 @@ done:
     if (rc != 0)
         fprintf(stderr, "cmpca-load: cannot create the vendor CA %s\n", path);
     return rc;
+}
+
+/* name_vendor names the vendor after the key type and the vendor CA's
+ * fingerprint, so a cache made afresh never meets a cmpca that trusts an
+ * older vendor CA under the same name. */
+static int name_vendor(struct identities *ids)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (!X509_digest(ids->vendor_root, EVP_sha256(), md, &len) || len < 4)
+        return -1;
+    snprintf(ids->vendor, sizeof(ids->vendor), "load-%s-%02x%02x%02x%02x",
+             kt_names[ids->kt].name, md[0], md[1], md[2], md[3]);
+    return 0;
 }
 
 /* generate_missing creates devices 1..num that have no file yet. */
@@ -408,7 +438,6 @@ int ident_load(const char *cache, enum key_type kt, size_t num, int threads,
 
     memset(ids, 0, sizeof(*ids));
     ids->kt = kt;
-    snprintf(ids->vendor, sizeof(ids->vendor), "load-%s", kt_names[kt].name);
     if ((size_t)snprintf(ids->dir, sizeof(ids->dir), "%s/%s", cache,
                          kt_names[kt].name) >= sizeof(ids->dir) ||
         mkdir_p(ids->dir) != 0) {
@@ -420,7 +449,7 @@ int ident_load(const char *cache, enum key_type kt, size_t num, int threads,
         fprintf(stderr, "cmpca-load: cannot lock %s/.lock\n", ids->dir);
         return -1;
     }
-    if (vendor_ca(ids, &vendor_key) != 0 ||
+    if (vendor_ca(ids, &vendor_key) != 0 || name_vendor(ids) != 0 ||
         generate_missing(ids, vendor_key, num, threads) != 0)
         goto done;
     close(lock);

@@ -50,9 +50,9 @@ struct device {
 
 struct identities {
     enum key_type kt;
-    char vendor[64];            /* vendor name to register: load-<kt> */
-    char dir[LOAD_PATH_CAP];    /* <cache>/<kt> */
-    X509 *vendor_root;          /* the throwaway vendor CA */
+    char vendor[64];         /* vendor name: load-<kt>-<fingerprint> */
+    char dir[LOAD_PATH_CAP]; /* <cache>/<kt> */
+    X509 *vendor_root;       /* the throwaway vendor CA */
     size_t num_devices;
     struct device *devs;
 };
@@ -104,7 +104,8 @@ struct stats {
     double *lat_ms; /* one entry per successful enrollment */
     size_t num_ok, cap;
     uint64_t num_failed;
-    uint64_t late; /* open loop: started more than 1 ms after schedule */
+    uint64_t late;     /* open loop: started 10 ms or more after schedule */
+    uint64_t connects; /* TCP connections opened */
     struct {
         char kind[112];
         uint64_t n;
@@ -128,9 +129,32 @@ long long proc_cpu_us(long pid);
 /* self_cpu_us is this process's user+system CPU time in microseconds. */
 long long self_cpu_us(void);
 
+/* The command line (opts.c). */
+struct opts {
+    const char *url;
+    char host[256];
+    int port;
+    char path[1024];
+    size_t devices;
+    int workers;
+    long long count; /* 0: run for `duration` */
+    double duration;
+    double rate; /* 0: closed loop */
+    enum key_type kt;
+    int kur, no_root, setup_only, quiet;
+    const char *trusted, *cache, *cmpca, *dir;
+    long server_pid;
+    int timeout;
+    char trusted_buf[LOAD_PATH_CAP];
+    char cache_buf[LOAD_PATH_CAP];
+};
+
+/* opts_parse fills `o` from the command line. Returns 0, 1 after printing
+ * the help, or -1 after printing a usage error. */
+int opts_parse(struct opts *o, int argc, char **argv);
+
 /* How a worker enrolls. */
 struct enroll_cfg {
-    int kur;           /* key update with the operator certificate */
     int no_root;       /* empty trust store; root from the ip's extraCerts */
     X509_STORE *trust; /* the operator root, unless no_root */
 };

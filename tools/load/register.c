@@ -73,7 +73,7 @@ static int run_cmd(char *const argv[], char *out, size_t cap)
  * 1 yes, 0 no, -1 the listing failed. */
 static int vendor_listed(const char *cmpca, const char *dir, const char *vendor)
 {
-    char *argv[] = {(char *)cmpca, "vendor",   "list",
+    char *argv[] = {(char *)cmpca, "vendor",    "list",
                     "--dir",       (char *)dir, NULL};
     size_t cap = 1 << 20, vlen = strlen(vendor);
     char *out = malloc(cap);
@@ -123,10 +123,11 @@ int register_devices(const char *cmpca, const char *dir,
                      const struct identities *ids)
 {
     char root[LOAD_PATH_CAP + 32], serials[LOAD_PATH_CAP + 32];
-    char *add[] = {(char *)cmpca, "vendor", "add",           "--dir",
-                   (char *)dir,   (char *)ids->vendor, root, NULL};
-    char *import[] = {(char *)cmpca, "device", "import",           "--dir",
-                      (char *)dir,   (char *)ids->vendor, serials, NULL};
+    char *add[] = {(char *)cmpca,       "vendor", "add", "--dir", (char *)dir,
+                   (char *)ids->vendor, root,     NULL};
+    char *import[] = {(char *)cmpca, "device",    "import",
+                      "--dir",       (char *)dir, (char *)ids->vendor,
+                      serials,       NULL};
     int listed = vendor_listed(cmpca, dir, ids->vendor), rc = -1;
 
     serials[0] = '\0';

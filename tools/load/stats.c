@@ -61,6 +61,7 @@ int stats_merge(struct stats *into, struct stats *from)
         add_kind(into, from->kinds[i].kind, from->kinds[i].n);
     into->num_failed += from->num_failed;
     into->late += from->late;
+    into->connects += from->connects;
     return 0;
 }
 
