@@ -21,6 +21,16 @@ test: all
 asan:
 	$(MAKE) BUILD=build-asan CMAKE_FLAGS="-DCMPCA_SANITIZE=ON -DCMPCA_WERROR=ON $(CMAKE_FLAGS)" test
 
+.PHONY: lint valgrind
+# cppcheck + clang-tidy (.clang-tidy) over src/ with $(BUILD)'s compile flags
+lint:
+	scripts/lint.sh --build $(BUILD)
+
+# the integration tests' server and some unit tests under valgrind memcheck,
+# in build-valgrind (no sanitizers); VALGRIND_ARGS=--all runs every test
+valgrind:
+	scripts/valgrind.sh $(VALGRIND_ARGS)
+
 # libFuzzer targets in build-fuzz (clang), each run FUZZ_SECONDS (default 60)
 fuzz:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh

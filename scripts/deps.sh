@@ -2,7 +2,7 @@
 # Installs the Debian packages cmpca needs to build and test, when they are
 # missing and we are root. Quiet when everything is present.
 set -eu
-PKGS="build-essential cmake pkg-config libssl-dev openssl libsqlite3-dev sqlite3 libmicrohttpd-dev libgnutls28-dev curl"
+PKGS="build-essential cmake pkg-config libssl-dev openssl libsqlite3-dev sqlite3 libmicrohttpd-dev libgnutls28-dev curl libpq-dev postgresql"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -53,8 +53,9 @@ if [ "$DO_BUILD" = 1 ]; then
     command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed" >&2; exit 2; }
     CC=clang cmake -S . -B "$BUILD" -DCMPCA_FUZZ=ON -DCMPCA_WERROR=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    # shellcheck disable=SC2086 # TARGETS is a list of words
-    cmake --build "$BUILD" -j "$(nproc)" --target $(printf 'fuzz_%s ' $TARGETS)
+    bins=()
+    for t in $TARGETS; do bins+=("fuzz_$t"); done
+    cmake --build "$BUILD" -j "$(nproc)" --target "${bins[@]}"
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -68,7 +69,7 @@ for t in $TARGETS; do
     mkdir -p "$work/corpus" "$work/artifacts"
     mkdir -p tests/fuzz/corpus/"$t"
     cp -n tests/fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null || true
-    echo "== fuzz_$t: ${SECONDS_EACH}s, $(ls "$work/corpus" | wc -l) inputs in the corpus"
+    echo "== fuzz_$t: ${SECONDS_EACH}s, $(find "$work/corpus" -type f | wc -l) inputs in the corpus"
     fork=()
     [ "$JOBS" -gt 1 ] && fork=(-fork="$JOBS" -ignore_crashes=0)
     set +e
@@ -78,8 +79,9 @@ for t in $TARGETS; do
         "$work/corpus" >"$work/log" 2>&1
     rc=$?
     set -e
+    # one process prints stat:: lines; -fork=N prints "#EXECS: cov: ..."
     grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec|^#[0-9]+.*DONE' \
-        "$work/log" || tail -n 3 "$work/log"
+        "$work/log" || grep -E '^#[0-9]+: cov' "$work/log" | tail -n 1 || tail -n 3 "$work/log"
     if [ $rc -ne 0 ]; then
         failed="$failed $t"
         echo "!! fuzz_$t failed (exit $rc); its log: $work/log"
@@ -98,4 +100,4 @@ if [ -n "$failed" ]; then
     echo "fuzz.sh: failed:$failed"
     exit 1
 fi
-echo "fuzz.sh: no crash in$(printf ' %s' $TARGETS)"
+echo "fuzz.sh: no crash in $TARGETS"

@@ -13,6 +13,7 @@
 
 /* no_passphrase refuses to prompt: an encrypted key must fail to load in a
  * daemon rather than wait on a terminal nobody watches. */
+/* NOLINTNEXTLINE(readability-non-const-parameter): pem_password_cb type */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
     (void)buf;

@@ -172,7 +172,7 @@ int ca_secret_seal(const unsigned char key[CA_SEAL_KEY_LEN],
         EVP_EncryptUpdate(ctx, buf + SEAL_NONCE_LEN, &n, plain,
                           (int)plain_len) <= 0 ||
         EVP_EncryptFinal_ex(ctx, buf + SEAL_NONCE_LEN + n, &fin) <= 0 ||
-        (size_t)(n + fin) != plain_len ||
+        (size_t)n + (size_t)fin != plain_len ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SEAL_TAG_LEN,
                             buf + SEAL_NONCE_LEN + plain_len) <= 0) {
         cmpca_err_ossl(err, FI_SYSTEM_FAILURE, "cannot seal the secret");
@@ -217,7 +217,7 @@ int ca_secret_unseal(const unsigned char key[CA_SEAL_KEY_LEN],
                             (void *)(sealed + sealed_len - SEAL_TAG_LEN)) <=
             0 ||
         EVP_DecryptFinal_ex(ctx, buf + n, &fin) <= 0 ||
-        (size_t)(n + fin) != plain_len) {
+        (size_t)n + (size_t)fin != plain_len) {
         ERR_clear_error();
         cmpca_err_set(err, FI_SYSTEM_FAILURE,
                       "sealed secret does not authenticate (wrong sealing "

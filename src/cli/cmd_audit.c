@@ -170,8 +170,8 @@ static int parse_time(const char *s, int end_of_day, time_t *out)
          (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) ||
         h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
         return -1;
-    *out =
-        (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+    *out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL +
+                    sec);
     return 0;
 }
 

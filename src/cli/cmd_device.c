@@ -290,7 +290,7 @@ static int audit_device(struct store *st, const char *what, const char *vendor,
 
     if (why == NULL)
         return cli_audit(st, what, "done", vendor, serial, NULL, info);
-    snprintf(detail, sizeof(detail), "%s%s%s", info != NULL ? info : "",
+    snprintf(detail, sizeof(detail), "%.250s%s%.250s", info != NULL ? info : "",
              info != NULL ? ": " : "", why);
     return cli_audit(st, what, "failed", vendor, serial, NULL, detail);
 }

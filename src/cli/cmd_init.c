@@ -17,7 +17,7 @@
 
 static const char init_usage[] =
     "usage: cmpca init [--dir DIR] [--key ec-p256|ec-p384|rsa-2048|rsa-3072]\n"
-    "                  [--org NAME]\n"
+    "                  [--org NAME] [--db URI]\n"
     "\n"
     "Creates DIR (mode 0700) with cmpca.conf, the operator root (root.pem),\n"
     "the issuing CA (ca.pem, ca.key), the key sealing device secrets\n"
@@ -26,6 +26,9 @@ static const char init_usage[] =
     "  --key TYPE   key type of root and issuing CA (default ec-p256)\n"
     "  --org NAME   organization in the CA names (default \"cmpca Demo "
     "Operator\")\n"
+    "  --db URI     the database, written to [store] db: sqlite:PATH (default\n"
+    "               sqlite:cmpca.db) or postgresql://USER@HOST/DBNAME (the\n"
+    "               database must exist; init creates the tables)\n"
     "  --dir DIR    data directory (default: $CMPCA_DIR, else ./cmpca-data)\n";
 
 /* The files init creates, in the order they are created. */
@@ -140,13 +143,29 @@ fail:
     return CLI_FAIL;
 }
 
-int cli_init_dir(const char *dir, int key_type, const char *org, FILE *out)
+/* set_db puts `db` (NULL: keep the default) into the new config. */
+static int set_db(struct cmpca_config *cfg, const char *db)
+{
+    char *copy;
+
+    if (db == NULL)
+        return 0;
+    if ((copy = strdup(db)) == NULL)
+        return -1;
+    free(cfg->db);
+    cfg->db = copy;
+    return 0;
+}
+
+static int init_dir_db(const char *dir, int key_type, const char *org,
+                       const char *db, FILE *out)
 {
     struct cmpca_config *cfg = NULL;
     struct init_paths ps = {{NULL}};
     int rc = CLI_FAIL, i;
 
-    if ((cfg = config_defaults(dir)) == NULL || paths_fill(cfg, &ps) != 0) {
+    if ((cfg = config_defaults(dir)) == NULL || set_db(cfg, db) != 0 ||
+        paths_fill(cfg, &ps) != 0) {
         cli_fail("init", "out of memory");
         goto done;
     }
@@ -170,20 +189,32 @@ done:
     return rc;
 }
 
+int cli_init_dir(const char *dir, int key_type, const char *org, FILE *out)
+{
+    return init_dir_db(dir, key_type, org, NULL, out);
+}
+
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
         {"key", required_argument, NULL, 'k'},
         {"org", required_argument, NULL, 'o'},
+        {"db", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
-    const char *org = CLI_DEFAULT_ORG;
+    const char *org = CLI_DEFAULT_ORG, *db = NULL;
     int key_type = CA_KEY_EC_P256, c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'b':
+            if (optarg[0] == '\0' || strpbrk(optarg, "\n\r") != NULL)
+                return cli_usage_error("init", init_usage,
+                                       "--db must be one non-empty line");
+            db = optarg;
+            break;
         case 'd':
             ctx->dir = optarg;
             break;
@@ -207,5 +238,5 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("init", init_usage, "unexpected argument %s",
                                argv[optind]);
-    return cli_init_dir(ctx->dir, key_type, org, stdout);
+    return init_dir_db(ctx->dir, key_type, org, db, stdout);
 }

@@ -102,7 +102,8 @@ static int vendors_parse(const char *arg, char **out, char *why, size_t wlen)
         return -1;
     }
     if (strcmp(arg, "*") == 0) {
-        *out = strcpy(list, "*");
+        list[0] = '*'; /* calloc'd strlen("*") + 1 octets: "*" */
+        *out = list;
         return 0;
     }
     for (;;) {

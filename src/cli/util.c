@@ -205,8 +205,8 @@ int cli_fingerprint(X509 *x, char *buf, size_t buflen)
     if (!X509_digest(x, EVP_sha256(), md, &n) || buflen < (size_t)n * 3)
         return -1;
     for (i = 0; i < n; i++)
-        snprintf(buf + 3 * i, buflen - 3 * i, i + 1 < n ? "%02X:" : "%02X",
-                 md[i]);
+        snprintf(buf + (size_t)3 * i, buflen - (size_t)3 * i,
+                 i + 1 < n ? "%02X:" : "%02X", md[i]);
     return 0;
 }
 

@@ -37,7 +37,8 @@ void cmp_audit(const struct cmp_req *rq, const char *outcome,
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct store_audit e;
-    char actor[256], detail[CMPCA_ERR_MSG_LEN + 32];
+    char actor[POLICY_NAME_MAX + POLICY_SERIAL_MAX + 64];
+    char detail[CMPCA_ERR_MSG_LEN + 32];
 
     actor_of(rq, actor, sizeof(actor));
     memset(&e, 0, sizeof(e));

@@ -417,6 +417,9 @@ static int like_with_new_salt(struct mac_params *p, X509_ALGOR *a)
         return algor_pack(a, p->nid, p->pbm,
                           ASN1_ITEM_rptr(CMPCA_PBM_PARAMETER));
     }
+    /* PBMAC1 here, so read_params() set p->kdf; the analyzer does not see
+     * that its failures (cmpca_err_set(), another file) all return -1 */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     s = p->kdf->salt->value.octet_string;
     if (!ASN1_OCTET_STRING_set(s, salt, (int)n))
         return -1;

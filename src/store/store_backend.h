@@ -105,9 +105,8 @@ int pgs_device_foreach(struct pg_store *pg, const char *vendor,
 /* Inserts `c` under the normalized `serial` (also reservations). */
 int pgs_cert_insert(struct pg_store *pg, const struct store_cert *c,
                     const char *serial, struct cmpca_err *err);
-int pgs_cert_stale_reserved(struct pg_store *pg, time_t before,
-                            char ***serials, size_t *num,
-                            struct cmpca_err *err);
+int pgs_cert_stale_reserved(struct pg_store *pg, time_t before, char ***serials,
+                            size_t *num, struct cmpca_err *err);
 int pgs_cert_get(struct pg_store *pg, const char *serial,
                  struct store_cert *out, struct cmpca_err *err);
 int pgs_cert_set_status(struct pg_store *pg, const char *serial, int status,
@@ -134,8 +133,7 @@ int pgs_txn_update(struct pg_store *pg, const uint8_t *tid, size_t tid_len,
                    struct cmpca_err *err);
 /* `serial` normalized, or NULL: only the transaction changes. */
 int pgs_txn_finish(struct pg_store *pg, const uint8_t *tid, size_t tid_len,
-                   const char *serial, int cert_status,
-                   struct cmpca_err *err);
+                   const char *serial, int cert_status, struct cmpca_err *err);
 int pgs_txn_expire(struct pg_store *pg, time_t now, char ***serials,
                    size_t *num_serials, struct cmpca_err *err);
 int pgs_txn_count_open(struct pg_store *pg, const uint8_t *auth_id,
@@ -147,8 +145,7 @@ int pgs_seen_use(struct pg_store *pg, int tids, const uint8_t *value,
 
 int pgs_ra_add(struct pg_store *pg, const struct store_ra *ra,
                struct cmpca_err *err);
-int pgs_ra_remove(struct pg_store *pg, const char *name,
-                  struct cmpca_err *err);
+int pgs_ra_remove(struct pg_store *pg, const char *name, struct cmpca_err *err);
 int pgs_ra_list(struct pg_store *pg, struct store_ra **out, size_t *num_out,
                 struct cmpca_err *err);
 
@@ -160,9 +157,8 @@ int pgs_secret_use(struct pg_store *pg, const uint8_t *kid, size_t kid_len,
                    struct cmpca_err *err);
 
 /* `key` is the counter row of CRL `name` (store_sqlite_revoke.c). */
-int pgs_crl_next_number(struct pg_store *pg, const char *key,
-                        const char *name, long long *out,
-                        struct cmpca_err *err);
+int pgs_crl_next_number(struct pg_store *pg, const char *key, const char *name,
+                        long long *out, struct cmpca_err *err);
 int pgs_crl_save(struct pg_store *pg, const char *name,
                  const struct store_crl *crl, struct cmpca_err *err);
 int pgs_crl_get(struct pg_store *pg, const char *name, struct store_crl *out,

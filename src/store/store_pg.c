@@ -97,13 +97,17 @@ static void first_line(const char *msg, char *out, size_t len)
 static int conn_open(const struct pg_store *pg, struct pg_conn **out,
                      struct cmpca_err *err)
 {
-    static const char *const keys[] = {
-        "connect_timeout",  "application_name", "keepalives",
-        "keepalives_idle",  "keepalives_interval", "keepalives_count",
-        "tcp_user_timeout", "dbname",              NULL};
-    const char *vals[] = {"5",  "cmpca", "1",          "30",
-                          "10", "3",     "30000",      pg->conninfo,
-                          NULL};
+    static const char *const keys[] = {"connect_timeout",
+                                       "application_name",
+                                       "keepalives",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "tcp_user_timeout",
+                                       "dbname",
+                                       NULL};
+    const char *vals[] = {"5", "cmpca", "1",          "30", "10",
+                          "3", "30000", pg->conninfo, NULL};
     struct pg_conn *c = NULL;
     char why[200];
 
@@ -304,8 +308,8 @@ int pg_read(struct pg_store *pg, pg_work_fn fn, void *arg,
 int pg_read_snapshot(struct pg_store *pg, pg_work_fn fn, void *arg,
                      struct cmpca_err *err)
 {
-    return pg_drive(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                    fn, arg, err);
+    return pg_drive(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", fn,
+                    arg, err);
 }
 
 /* uri_split copies `uri` without the query parameters that are ours, not
@@ -336,8 +340,7 @@ static int uri_split(const char *uri, char **out, int *pool,
             if (errno != 0 || stop != item + len || v < 1 || v > PG_POOL_MAX) {
                 free(s);
                 return cmpca_err_set(err, FI_SYSTEM_FAILURE,
-                                     "store: pool must be 1..%d",
-                                     PG_POOL_MAX);
+                                     "store: pool must be 1..%d", PG_POOL_MAX);
             }
             *pool = (int)v;
         } else if (len > 0) {

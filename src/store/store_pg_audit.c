@@ -81,13 +81,12 @@ static void utf8_fix(const uint8_t *in, size_t len, char *out)
 }
 
 struct append_args {
-    struct audit_fields f;                    /* points into text */
-    char *text[STORE_AUDIT_NUM_TEXT];         /* the fixed copies */
+    struct audit_fields f;            /* points into text */
+    char *text[STORE_AUDIT_NUM_TEXT]; /* the fixed copies */
 };
 
 static int audit_last(struct pg_conn *c, long long *seq,
-                      uint8_t hash[STORE_AUDIT_HASH_LEN],
-                      struct cmpca_err *err)
+                      uint8_t hash[STORE_AUDIT_HASH_LEN], struct cmpca_err *err)
 {
     PGresult *r = NULL;
     int ret, n;
@@ -264,10 +263,11 @@ static int scan_next(void *arg, struct audit_fields *f, const void **hash,
     int ret;
 
     if (!s->open) {
-        ret = pg_simple(s->c,
-                        "DECLARE audit_scan NO SCROLL CURSOR FOR SELECT "
-                        AUDIT_COLS " FROM audit ORDER BY seq",
-                        err);
+        ret = pg_simple(
+            s->c,
+            "DECLARE audit_scan NO SCROLL CURSOR FOR SELECT " AUDIT_COLS
+            " FROM audit ORDER BY seq",
+            err);
         if (ret != 0)
             return ret;
         s->open = 1;
@@ -278,9 +278,9 @@ static int scan_next(void *arg, struct audit_fields *f, const void **hash,
         PQclear(s->batch);
         s->batch = NULL;
         s->row = 0;
-        ret = pg_run(s->c, PG_UNPREPARED,
-                     "FETCH " AUDIT_FETCH " FROM audit_scan", NULL,
-                     "audit verify", &s->batch, err);
+        ret =
+            pg_run(s->c, PG_UNPREPARED, "FETCH " AUDIT_FETCH " FROM audit_scan",
+                   NULL, "audit verify", &s->batch, err);
         if (ret != 0)
             return ret;
         s->done = PQntuples(s->batch) < AUDIT_FETCH_ROWS;

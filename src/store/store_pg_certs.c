@@ -239,9 +239,8 @@ int pgs_cert_count(struct pg_store *pg, long long *out, struct cmpca_err *err)
     return 0;
 }
 
-int pgs_cert_stale_reserved(struct pg_store *pg, time_t before,
-                            char ***serials, size_t *num,
-                            struct cmpca_err *err)
+int pgs_cert_stale_reserved(struct pg_store *pg, time_t before, char ***serials,
+                            size_t *num, struct cmpca_err *err)
 {
     struct pg_params p;
     PGresult *r = NULL;

@@ -190,8 +190,8 @@ int pg_run(struct pg_conn *c, enum pg_stmt_id id, const char *sql,
         snprintf(name, sizeof(name), "cmpca_%d", (int)id);
         if ((ret = prepare(c, id, name, sql, what, err)) != 0)
             return ret;
-        ok = PQsendQueryPrepared(c->conn, name, p->num, p->val, p->len,
-                                 p->fmt, 1);
+        ok = PQsendQueryPrepared(c->conn, name, p->num, p->val, p->len, p->fmt,
+                                 1);
     }
     if (!ok)
         return pg_fail(c, NULL, what, err);
@@ -278,8 +278,8 @@ int pg_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
 }
 
 int pg_write_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
-                   const struct pg_params *p, const char *what,
-                   PGresult **out, struct cmpca_err *err)
+                   const struct pg_params *p, const char *what, PGresult **out,
+                   struct cmpca_err *err)
 {
     return query_on(pg, 1, id, sql, p, what, out, err);
 }

@@ -125,8 +125,7 @@ struct pg_params {
 /* Work run inside one transaction (pg_write) or in autocommit (pg_read).
  * Returns 0, STORE_NOTFOUND, STORE_EXISTS, -1, PG_RETRY, PG_LOST or
  * PG_UNIQUE; it may run more than once, so it resets its outputs first. */
-typedef int (*pg_work_fn)(struct pg_conn *c, void *arg,
-                          struct cmpca_err *err);
+typedef int (*pg_work_fn)(struct pg_conn *c, void *arg, struct cmpca_err *err);
 
 /* pg_write runs `fn` between BEGIN and COMMIT; any non-zero result rolls
  * back. Retries deadlocks and serialization failures until a deadline, and
@@ -150,8 +149,8 @@ int pg_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
 /* pg_write_query is pg_query for a write that returns rows (RETURNING),
  * run in its own transaction. */
 int pg_write_query(struct pg_store *pg, enum pg_stmt_id id, const char *sql,
-                   const struct pg_params *p, const char *what,
-                   PGresult **out, struct cmpca_err *err);
+                   const struct pg_params *p, const char *what, PGresult **out,
+                   struct cmpca_err *err);
 /* pg_change runs one write in its own transaction; *changes (may be NULL)
  * gets the rows it touched. Returns 0 or -1 with `err` set. */
 int pg_change(struct pg_store *pg, enum pg_stmt_id id, const char *sql,

@@ -67,8 +67,7 @@ int pgs_ra_add(struct pg_store *pg, const struct store_ra *ra,
     return pg_write(pg, ra_add_work, (void *)ra, err);
 }
 
-int pgs_ra_remove(struct pg_store *pg, const char *name,
-                  struct cmpca_err *err)
+int pgs_ra_remove(struct pg_store *pg, const char *name, struct cmpca_err *err)
 {
     struct pg_params p;
     long n = 0;
@@ -177,8 +176,7 @@ static int kid_free_for(struct pg_conn *c, const struct store_secret *sec,
     return ret;
 }
 
-static int secret_put_work(struct pg_conn *c, void *arg,
-                           struct cmpca_err *err)
+static int secret_put_work(struct pg_conn *c, void *arg, struct cmpca_err *err)
 {
     const struct store_secret *sec = arg;
     struct pg_params p;
@@ -251,8 +249,7 @@ struct use_args {
     size_t kid_len;
 };
 
-static int secret_use_work(struct pg_conn *c, void *arg,
-                           struct cmpca_err *err)
+static int secret_use_work(struct pg_conn *c, void *arg, struct cmpca_err *err)
 {
     const struct use_args *a = arg;
     struct pg_params p;

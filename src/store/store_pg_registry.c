@@ -159,9 +159,8 @@ struct import_args {
     size_t added;
 };
 
-static int import_chunk(struct pg_conn *c, struct import_args *a,
-                        size_t from, size_t n, long long now,
-                        struct cmpca_err *err)
+static int import_chunk(struct pg_conn *c, struct import_args *a, size_t from,
+                        size_t n, long long now, struct cmpca_err *err)
 {
     struct pg_params p;
     char *arr = NULL;

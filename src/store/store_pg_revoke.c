@@ -143,9 +143,8 @@ static int crl_number_work(struct pg_conn *c, void *arg, struct cmpca_err *err)
     return ret;
 }
 
-int pgs_crl_next_number(struct pg_store *pg, const char *key,
-                        const char *name, long long *out,
-                        struct cmpca_err *err)
+int pgs_crl_next_number(struct pg_store *pg, const char *key, const char *name,
+                        long long *out, struct cmpca_err *err)
 {
     struct crl_number_args a = {key, name, 0};
     int ret = pg_write(pg, crl_number_work, &a, err);

@@ -143,8 +143,8 @@ static int read_version(struct pg_conn *c, int *version, struct cmpca_err *err)
     int ret, rows;
 
     *version = 0;
-    ret = pg_run(c, PG_UNPREPARED, "SELECT to_regclass('schema_version')",
-                 NULL, "schema version", &r, err);
+    ret = pg_run(c, PG_UNPREPARED, "SELECT to_regclass('schema_version')", NULL,
+                 "schema version", &r, err);
     if (ret != 0)
         return ret;
     rows = PQgetisnull(r, 0, 0) ? 0 : 1;

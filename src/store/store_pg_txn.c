@@ -223,11 +223,10 @@ int pgs_txn_update(struct pg_store *pg, const uint8_t *tid, size_t tid_len,
 }
 
 int pgs_txn_finish(struct pg_store *pg, const uint8_t *tid, size_t tid_len,
-                   const char *serial, int cert_status,
-                   struct cmpca_err *err)
+                   const char *serial, int cert_status, struct cmpca_err *err)
 {
-    struct update_args a = {tid,    tid_len, TXN_DONE, NULL, 0,
-                            serial, cert_status};
+    struct update_args a = {tid, tid_len, TXN_DONE,   NULL,
+                            0,   serial,  cert_status};
 
     return pg_write(pg, update_work, &a, err);
 }

@@ -31,20 +31,12 @@
 #define AUDIT_COLS                                                             \
     "seq, at, actor, action, outcome, vendor, device, serial, detail, hash"
 /* actor, action, outcome, vendor, device, serial, detail: columns 2..8 */
-#define AUDIT_NUM_TEXT   7
+#define AUDIT_NUM_TEXT   STORE_AUDIT_NUM_TEXT
 #define AUDIT_FIRST_TEXT 2
 #define AUDIT_COL_HASH   9
 #define AUDIT_MAX_FIELD  256
 #define AUDIT_MAX_DETAIL 512
 #define AUDIT_NULL_LEN   0xFFFFFFFFu
-
-/* What one hash covers, pointing at someone else's bytes. */
-struct audit_fields {
-    long long seq;
-    long long at;
-    const uint8_t *text[AUDIT_NUM_TEXT]; /* NULL for SQL NULL */
-    size_t len[AUDIT_NUM_TEXT];
-};
 
 static void put_be(uint8_t *out, unsigned long long v, int n)
 {
@@ -54,10 +46,10 @@ static void put_be(uint8_t *out, unsigned long long v, int n)
     }
 }
 
-/* audit_hash computes SHA-256(prev || encode(f)) into `out`. */
-static int audit_hash(EVP_MD_CTX *md, const uint8_t prev[STORE_AUDIT_HASH_LEN],
-                      const struct audit_fields *f,
-                      uint8_t out[STORE_AUDIT_HASH_LEN], struct cmpca_err *err)
+/* The chain's hash, shared with PostgreSQL (store_backend.h). */
+int sq_audit_hash(EVP_MD_CTX *md, const uint8_t prev[STORE_AUDIT_HASH_LEN],
+                  const struct audit_fields *f,
+                  uint8_t out[STORE_AUDIT_HASH_LEN], struct cmpca_err *err)
 {
     uint8_t num[16], len[4];
     unsigned int out_len = 0;
@@ -209,7 +201,7 @@ static int audit_append_work(struct sq_conn *c, void *arg,
     n->f.seq++;
     if ((md = EVP_MD_CTX_new()) == NULL)
         return sq_oom(err);
-    ret = audit_hash(md, prev, &n->f, hash, err);
+    ret = sq_audit_hash(md, prev, &n->f, hash, err);
     EVP_MD_CTX_free(md);
     if (ret != 0)
         return ret;
@@ -230,7 +222,8 @@ int store_audit_append(struct store *st, const struct store_audit *e,
     if ((n = malloc(sizeof(*n))) == NULL)
         return sq_oom(err);
     audit_new_fill(n, e);
-    ret = sq_write(st, audit_append_work, n, err);
+    ret = st->pg != NULL ? pgs_audit_append(st->pg, &n->f, err)
+                         : sq_write(st, audit_append_work, n, err);
     free(n);
     return ret;
 }
@@ -360,6 +353,8 @@ int store_audit_foreach(struct store *st, const struct store_audit_filter *f,
     a.serial_key = a.f->serial;
     if (a.f->serial != NULL && sq_serial_norm(a.f->serial, a.serial) == 0)
         a.serial_key = a.serial;
+    if (st->pg != NULL)
+        return pgs_audit_foreach(st->pg, a.f, a.serial_key, fn, arg, err);
     return sq_read(st, audit_foreach_work, &a, err);
 }
 
@@ -406,13 +401,6 @@ struct audit_verify_args {
     char why[128];
 };
 
-static sqlite3_stmt *audit_all(struct sq_conn *c, int *rc,
-                               struct cmpca_err *err)
-{
-    return sq_stmt(c, SQ_AUDIT_ALL,
-                   "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", rc, err);
-}
-
 /* audit_gap says why row `seq` is not the `expected` one. */
 static void audit_gap(struct audit_verify_args *a, long long expected,
                       long long seq)
@@ -442,7 +430,7 @@ static int audit_check_row(struct audit_verify_args *a,
         audit_gap(a, a->num_checked + 1, f->seq);
         return 1;
     }
-    if (audit_hash(a->md, prev, f, h, err) != 0)
+    if (sq_audit_hash(a->md, prev, f, h, err) != 0)
         return -1;
     if (hash == NULL || hash_len != STORE_AUDIT_HASH_LEN) {
         snprintf(a->why, sizeof(a->why),
@@ -463,29 +451,23 @@ static int audit_check_row(struct audit_verify_args *a,
 }
 
 /* audit_walk recomputes the chain up to the first row that breaks it. */
-static int audit_walk(struct sq_conn *c, struct audit_verify_args *a,
+static int audit_walk(struct audit_rows *rows, struct audit_verify_args *a,
                       struct cmpca_err *err)
 {
     uint8_t prev[STORE_AUDIT_HASH_LEN] = {0};
     struct audit_fields f;
     const void *hash;
-    sqlite3_stmt *s;
-    int rc, ret = 0, hash_len;
+    int n, ret = 0, hash_len;
 
-    if ((s = audit_all(c, &rc, err)) == NULL)
-        return sq_fail(c->db, rc, "audit verify", err);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        audit_row(s, &f, NULL, &hash, &hash_len);
+    while ((n = rows->next(rows->src, &f, &hash, &hash_len, err)) == 1)
         if ((ret = audit_check_row(a, &f, hash, hash_len, prev, err)) != 0)
             break;
-    }
+    if (n < 0)
+        return n;
     if (ret == 1) {
         a->broken = 1;
         ret = 0;
-    } else if (ret == 0 && rc != SQLITE_DONE) {
-        ret = sq_fail(c->db, rc, "audit verify", err);
     }
-    sq_done(s);
     return ret;
 }
 
@@ -500,7 +482,7 @@ static int audit_fits_at(struct audit_verify_args *a, long long seq,
     uint8_t h[STORE_AUDIT_HASH_LEN];
 
     f.seq = seq;
-    if (audit_hash(a->md, prev, &f, h, err) != 0)
+    if (sq_audit_hash(a->md, prev, &f, h, err) != 0)
         return -1;
     return memcmp(h, a->bad.hash, STORE_AUDIT_HASH_LEN) == 0 ||
            memcmp(h, stored, STORE_AUDIT_HASH_LEN) == 0;
@@ -512,19 +494,17 @@ static int audit_fits_at(struct audit_verify_args *a, long long seq,
  * when two neighbours swapped rows it is the one now stored at m, so both
  * are tried. Finding none, the row was edited.
  */
-static int audit_explain(struct sq_conn *c, struct audit_verify_args *a,
+static int audit_explain(struct audit_rows *rows, struct audit_verify_args *a,
                          struct cmpca_err *err)
 {
     uint8_t prev[STORE_AUDIT_HASH_LEN] = {0}, cur[STORE_AUDIT_HASH_LEN];
     struct audit_fields f;
     const void *hash;
-    sqlite3_stmt *s;
-    int rc, ret = 0, hash_len;
+    int n, ret, hash_len;
 
-    if ((s = audit_all(c, &rc, err)) == NULL)
-        return sq_fail(c->db, rc, "audit verify", err);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        audit_row(s, &f, NULL, &hash, &hash_len);
+    if ((ret = rows->rewind(rows->src, err)) != 0)
+        return ret;
+    while ((n = rows->next(rows->src, &f, &hash, &hash_len, err)) == 1) {
         memset(cur, 0, sizeof(cur));
         if (hash != NULL && hash_len == STORE_AUDIT_HASH_LEN)
             memcpy(cur, hash, sizeof(cur));
@@ -534,16 +514,16 @@ static int audit_explain(struct sq_conn *c, struct audit_verify_args *a,
             break;
         memcpy(prev, cur, sizeof(prev));
     }
+    if (n < 0)
+        return n;
     if (ret == 1)
         snprintf(a->why, sizeof(a->why),
                  "reordered (it holds the fields of entry %lld)", f.seq);
-    if (ret >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        ret = sq_fail(c->db, rc, "audit verify", err);
-    sq_done(s);
     return ret < 0 ? ret : 0;
 }
 
-static int audit_verify_work(struct sq_conn *c, void *arg,
+/* The whole check over one backend's rows (an audit_scan_fn). */
+static int audit_verify_scan(struct audit_rows *rows, void *arg,
                              struct cmpca_err *err)
 {
     struct audit_verify_args *a = arg;
@@ -554,11 +534,57 @@ static int audit_verify_work(struct sq_conn *c, void *arg,
     a->broken = a->mismatch = 0;
     a->why[0] = '\0';
     audit_copy_clear(&a->bad);
-    if ((ret = audit_walk(c, a, err)) != 0)
+    if ((ret = audit_walk(rows, a, err)) != 0)
         return ret;
     if (a->broken && a->mismatch)
-        return audit_explain(c, a, err);
+        return audit_explain(rows, a, err);
     return 0;
+}
+
+/* SQLite's rows for the check: one cached statement, reset to rewind. */
+struct sq_audit_src {
+    struct sq_conn *c;
+    sqlite3_stmt *s;
+};
+
+static int sq_rows_next(void *arg, struct audit_fields *f, const void **hash,
+                        int *hash_len, struct cmpca_err *err)
+{
+    struct sq_audit_src *src = arg;
+    int rc;
+
+    if (src->s == NULL &&
+        (src->s = sq_stmt(src->c, SQ_AUDIT_ALL,
+                          "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &rc,
+                          err)) == NULL)
+        return sq_fail(src->c->db, rc, "audit verify", err);
+    if ((rc = sqlite3_step(src->s)) == SQLITE_ROW) {
+        audit_row(src->s, f, NULL, hash, hash_len);
+        return 1;
+    }
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sq_fail(src->c->db, rc, "audit verify", err);
+}
+
+static int sq_rows_rewind(void *arg, struct cmpca_err *err)
+{
+    struct sq_audit_src *src = arg;
+
+    (void)err;
+    sq_done(src->s);
+    return 0;
+}
+
+static int audit_verify_work(struct sq_conn *c, void *arg,
+                             struct cmpca_err *err)
+{
+    struct sq_audit_src src = {c, NULL};
+    struct audit_rows rows = {sq_rows_next, sq_rows_rewind, &src};
+    int ret = audit_verify_scan(&rows, arg, err);
+
+    sq_done(src.s);
+    return ret;
 }
 
 int store_audit_verify(struct store *st, long long *bad_seq,
@@ -572,7 +598,8 @@ int store_audit_verify(struct store *st, long long *bad_seq,
     *num_checked = 0;
     if ((a.md = EVP_MD_CTX_new()) == NULL)
         return sq_oom(err);
-    ret = sq_read(st, audit_verify_work, &a, err);
+    ret = st->pg != NULL ? pgs_audit_scan(st->pg, audit_verify_scan, &a, err)
+                         : sq_read(st, audit_verify_work, &a, err);
     if (ret == 0) {
         *num_checked = a.num_checked;
         if (a.broken) {

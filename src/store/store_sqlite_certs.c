@@ -146,6 +146,8 @@ int store_cert_insert(struct store *st, const struct store_cert *c,
 
     if (sq_cert_check(c, serial, err) != 0)
         return -1;
+    if (st->pg != NULL)
+        return pgs_cert_insert(st->pg, c, serial, err);
     return sq_write(st, cert_insert_work, &a, err);
 }
 
@@ -229,6 +231,8 @@ int store_cert_get(struct store *st, const char *serial_hex,
     memset(out, 0, sizeof(*out));
     if (sq_serial_norm(serial_hex, serial) != 0)
         return STORE_NOTFOUND; /* not a number: no row can match */
+    if (st->pg != NULL)
+        return pgs_cert_get(st->pg, serial, out, err);
     return sq_read(st, cert_get_work, &a, err);
 }
 
@@ -255,6 +259,8 @@ int store_cert_set_status(struct store *st, const char *serial_hex, int status,
                              "store: invalid certificate status %d", status);
     if (sq_serial_norm(serial_hex, serial) != 0)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_cert_set_status(st->pg, serial, status, err);
     return sq_write(st, cert_status_work, &a, err);
 }
 
@@ -301,6 +307,8 @@ int store_cert_foreach(struct store *st,
 
     if (fn == NULL)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: no callback");
+    if (st->pg != NULL)
+        return pgs_cert_foreach(st->pg, fn, arg, err);
     return sq_read(st, cert_foreach_work, &a, err);
 }
 
@@ -324,6 +332,8 @@ static int cert_count_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
 int store_cert_count(struct store *st, long long *out, struct cmpca_err *err)
 {
     *out = 0;
+    if (st->pg != NULL)
+        return pgs_cert_count(st->pg, out, err);
     return sq_read(st, cert_count_work, out, err);
 }
 
@@ -401,6 +411,8 @@ int store_cert_reserve(struct store *st, const struct store_cert *cert,
     if (cert->status != CERT_RESERVED)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: a reservation has status reserved");
+    if (st->pg != NULL)
+        return pgs_cert_insert(st->pg, cert, serial, err);
     return sq_write(st, reserve_work, &a, err);
 }
 
@@ -436,8 +448,7 @@ static int stale_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
             }
             a->serials = grown;
         }
-        if ((copy = strdup((const char *)sqlite3_column_text(s, 0))) ==
-            NULL) {
+        if ((copy = strdup((const char *)sqlite3_column_text(s, 0))) == NULL) {
             ret = sq_oom(err);
             break;
         }
@@ -453,7 +464,11 @@ int store_cert_stale_reserved(struct store *st, time_t before, char ***serials,
                               size_t *num, struct cmpca_err *err)
 {
     struct stale_args a = {(sqlite3_int64)before, NULL, 0, 0};
-    int ret = sq_read(st, stale_work, &a, err);
+    int ret;
+
+    if (st->pg != NULL)
+        return pgs_cert_stale_reserved(st->pg, before, serials, num, err);
+    ret = sq_read(st, stale_work, &a, err);
 
     if (ret != 0) {
         for (size_t i = 0; i < a.num; i++)

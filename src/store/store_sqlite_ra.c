@@ -138,6 +138,8 @@ int store_ra_add(struct store *st, const struct store_ra *ra,
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: RA vendors must be \"*\" or names "
                              "joined by commas");
+    if (st->pg != NULL)
+        return pgs_ra_add(st->pg, ra, err);
     return sq_write(st, ra_add_work, (void *)ra, err);
 }
 
@@ -164,6 +166,8 @@ int store_ra_remove(struct store *st, const char *name, struct cmpca_err *err)
 {
     if (name == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_ra_remove(st->pg, name, err);
     return sq_write(st, ra_remove_work, (void *)name, err);
 }
 
@@ -220,6 +224,8 @@ int store_ra_list(struct store *st, struct store_ra **out, size_t *num_out,
 
     *out = NULL;
     *num_out = 0;
+    if (st->pg != NULL)
+        return pgs_ra_list(st->pg, out, num_out, err);
     ret = sq_read(st, ra_list_work, &a, err);
     if (ret != 0) {
         store_ra_list_free(a.list, a.num);

@@ -41,8 +41,8 @@ static int vendor_add_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
     int rc;
 
     s = sq_stmt(c, SQ_VENDOR_INSERT,
-                "INSERT INTO vendors (" VENDOR_COLS ") VALUES (?,?,?,?,?,?)", &rc,
-                err);
+                "INSERT INTO vendors (" VENDOR_COLS ") VALUES (?,?,?,?,?,?)",
+                &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "vendor add", err);
     if ((rc = sq_bind_text(s, 1, v->name)) != SQLITE_OK ||
@@ -74,6 +74,8 @@ int store_vendor_add(struct store *st, const struct store_vendor *v,
                              "store: vendor id_attr must be serialNumber or "
                              "CN, not \"%s\"",
                              v->id_attr);
+    if (st->pg != NULL)
+        return pgs_vendor_add(st->pg, v, err);
     return sq_write(st, vendor_add_work, (void *)v, err);
 }
 
@@ -112,6 +114,8 @@ int store_vendor_get(struct store *st, const char *name,
     memset(out, 0, sizeof(*out));
     if (name == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_vendor_get(st->pg, name, out, err);
     return sq_read(st, vendor_get_work, &a, err);
 }
 
@@ -163,6 +167,8 @@ int store_vendor_list(struct store *st, struct store_vendor **out,
 
     *out = NULL;
     *num_out = 0;
+    if (st->pg != NULL)
+        return pgs_vendor_list(st->pg, out, num_out, err);
     ret = sq_read(st, vendor_list_work, &a, err);
     if (ret != 0) {
         store_vendor_list_free(a.list, a.num);
@@ -291,6 +297,9 @@ int store_device_add(struct store *st, const char *vendor, const char *serial,
         return STORE_NOTFOUND;
     if (sq_check_device_serial(serial, err) != 0)
         return -1;
+    if (st->pg != NULL)
+        return pgs_device_import(st->pg, vendor, &serial, 1, approval, 0,
+                                 &a.added, &a.skipped, err);
     return sq_write(st, device_import_work, &a, err);
 }
 
@@ -322,6 +331,9 @@ int store_device_import(struct store *st, const char *vendor,
                                  "%s (serial #%zu); nothing imported", why.msg,
                                  i + 1);
     }
+    if (st->pg != NULL)
+        return pgs_device_import(st->pg, vendor, serials, num, approval, 1,
+                                 num_added, num_skipped, err);
     ret = sq_write(st, device_import_work, &a, err);
     if (ret == 0) {
         *num_added = a.added;
@@ -393,6 +405,8 @@ int store_device_get(struct store *st, const char *vendor, const char *serial,
     memset(out, 0, sizeof(*out));
     if (vendor == NULL || serial == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_device_get(st->pg, vendor, serial, out, err);
     return sq_read(st, device_get_work, &a, err);
 }
 
@@ -441,6 +455,8 @@ int store_device_set_state(struct store *st, const char *vendor,
                              "store: invalid device state %d", state);
     if (vendor == NULL || serial == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_device_set_state(st->pg, vendor, serial, state, err);
     return sq_write(st, device_state_work, &a, err);
 }
 
@@ -491,6 +507,8 @@ int store_device_set_approval(struct store *st, const char *vendor,
                              approval);
     if (vendor == NULL || serial == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_device_set_approval(st->pg, vendor, serial, approval, err);
     return sq_write(st, device_approval_work, &a, err);
 }
 
@@ -548,6 +566,8 @@ int store_device_foreach(struct store *st, const char *vendor,
 
     if (fn == NULL)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: no callback");
+    if (st->pg != NULL)
+        return pgs_device_foreach(st->pg, vendor, fn, arg, err);
     return sq_read(st, device_foreach_work, &a, err);
 }
 
@@ -593,5 +613,7 @@ int store_vendor_set_crl(struct store *st, const char *name,
 
     if (name == NULL)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_vendor_set_crl(st->pg, name, crl_pem, err);
     return sq_write(st, vendor_crl_work, &a, err);
 }

@@ -142,6 +142,8 @@ int store_cert_revoke(struct store *st, const char *serial_hex, int status,
                              "store: revocation time must be positive");
     if (sq_serial_norm(serial_hex, serial) != 0)
         return STORE_NOTFOUND; /* not a number: no row can match */
+    if (st->pg != NULL)
+        return pgs_cert_revoke(st->pg, serial, status, reason, when, err);
     return sq_write(st, revoke_work, &a, err);
 }
 
@@ -199,6 +201,8 @@ int store_cert_foreach_revoked(struct store *st,
 
     if (fn == NULL)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: no callback");
+    if (st->pg != NULL)
+        return pgs_cert_foreach_revoked(st->pg, fn, arg, err);
     return sq_read(st, revoked_work, &a, err);
 }
 
@@ -252,6 +256,8 @@ int store_crl_next_number(struct store *st, const char *name, long long *out,
     if (!crl_name_ok(name))
         return bad_crl_name(name, err);
     snprintf(key, sizeof(key), "%s%s", CRL_COUNTER_PREFIX, name);
+    if (st->pg != NULL)
+        return pgs_crl_next_number(st->pg, key, name, out, err);
     return sq_write(st, crl_number_work, &a, err);
 }
 
@@ -300,6 +306,8 @@ int store_crl_save(struct store *st, const char *name,
         crl->der_len == 0)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE,
                              "store: a CRL needs a positive number and DER");
+    if (st->pg != NULL)
+        return pgs_crl_save(st->pg, name, crl, err);
     return sq_write(st, crl_save_work, &a, err);
 }
 
@@ -345,6 +353,8 @@ int store_crl_get(struct store *st, const char *name, struct store_crl *out,
     memset(out, 0, sizeof(*out));
     if (!crl_name_ok(name))
         return bad_crl_name(name, err);
+    if (st->pg != NULL)
+        return pgs_crl_get(st->pg, name, out, err);
     return sq_read(st, crl_get_work, &a, err);
 }
 

@@ -142,6 +142,8 @@ int store_secret_put(struct store *st, const struct store_secret *s,
                              "store: a secret needs a kid of 1..%d octets, "
                              "a device and its sealed value",
                              SECRET_MAX_KID);
+    if (st->pg != NULL)
+        return pgs_secret_put(st->pg, s, err);
     return sq_write(st, secret_put_work, (void *)s, err);
 }
 
@@ -198,6 +200,8 @@ int store_secret_get(struct store *st, const uint8_t *kid, size_t kid_len,
     memset(out, 0, sizeof(*out));
     if (!kid_ok(kid, kid_len))
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_secret_get(st->pg, kid, kid_len, out, err);
     return sq_read(st, secret_get_work, &a, err);
 }
 
@@ -258,6 +262,8 @@ int store_secret_use(struct store *st, const uint8_t *kid, size_t kid_len,
 
     if (!kid_ok(kid, kid_len))
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_secret_use(st->pg, kid, kid_len, err);
     return sq_write(st, secret_use_work, &a, err);
 }
 

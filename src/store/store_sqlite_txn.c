@@ -6,9 +6,10 @@
  * state is TXN_WAIT_CONF and its expiry lies ahead; only an open row blocks
  * its transactionID. store_txn_update and store_txn_finish also act on a
  * TXN_WAITING row (a request held for an operator, which the client polls);
- * the engine, not the store, keeps a waiting transactionID from reuse. Expired nonces are deleted every SQ_NONCE_PRUNE_EVERY
- * calls per connection (and on a connection's first call), so the table
- * stays near the size of one replay window without a separate sweeper.
+ * the engine, not the store, keeps a waiting transactionID from reuse. Expired
+ * nonces are deleted every SQ_NONCE_PRUNE_EVERY calls per connection (and on a
+ * connection's first call), so the table stays near the size of one replay
+ * window without a separate sweeper.
  */
 #include "store/store_sqlite_local.h"
 #include "util/log.h"
@@ -148,6 +149,8 @@ int store_txn_create(struct store *st, const struct store_txn *t,
 
     if (txn_check(t, serial, err) != 0)
         return -1;
+    if (st->pg != NULL)
+        return pgs_txn_issue(st->pg, NULL, t, serial, NULL, err);
     return sq_write(st, txn_issue_work, &a, err);
 }
 
@@ -163,7 +166,9 @@ int store_issue(struct store *st, const struct store_cert *c,
         *txn_in_use = 0;
     if (sq_cert_check(c, serial, err) != 0 || txn_check(t, ignored, err) != 0)
         return -1;
-    ret = sq_write(st, txn_issue_work, &a, err);
+    ret = st->pg != NULL
+              ? pgs_txn_issue(st->pg, c, t, serial, &a.txn_in_use, err)
+              : sq_write(st, txn_issue_work, &a, err);
     if (ret == STORE_EXISTS && txn_in_use != NULL)
         *txn_in_use = a.txn_in_use;
     return ret;
@@ -230,6 +235,8 @@ int store_txn_get(struct store *st, const uint8_t *tid, size_t tid_len,
     memset(out, 0, sizeof(*out));
     if (tid == NULL || tid_len == 0)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_txn_get(st->pg, tid, tid_len, out, err);
     return sq_read(st, txn_get_work, &a, err);
 }
 
@@ -285,6 +292,9 @@ int store_txn_update(struct store *st, const uint8_t *tid, size_t tid_len,
                              "store: invalid transaction state %d", state);
     if (tid == NULL || tid_len == 0)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_txn_update(st->pg, tid, tid_len, state, nonce, nonce_len,
+                              err);
     return sq_write(st, txn_update_work, &a, err);
 }
 
@@ -321,6 +331,8 @@ int store_txn_finish(struct store *st, const uint8_t *tid, size_t tid_len,
         return STORE_NOTFOUND;
     if (serial_hex != NULL && sq_serial_norm(serial_hex, serial) != 0)
         return STORE_NOTFOUND;
+    if (st->pg != NULL)
+        return pgs_txn_finish(st->pg, tid, tid_len, a.serial, cert_status, err);
     return sq_write(st, txn_finish_work, &a, err);
 }
 
@@ -423,6 +435,8 @@ int store_txn_expire(struct store *st, time_t now, char ***serials,
 
     *serials = NULL;
     *num_serials = 0;
+    if (st->pg != NULL)
+        return pgs_txn_expire(st->pg, now, serials, num_serials, err);
     ret = sq_write(st, txn_expire_work, &a, err);
     if (ret != 0) {
         serials_free(a.serials, a.num);
@@ -438,7 +452,7 @@ int store_txn_expire(struct store *st, time_t now, char ***serials,
 /* Nonces and transactionIDs are remembered the same way, each in a table
  * of its own (nonce or tid, expires). */
 struct seen_args {
-    int tids;           /* 0: the nonces table, 1: the tids table */
+    int tids; /* 0: the nonces table, 1: the tids table */
     const uint8_t *value;
     size_t len;
     sqlite3_int64 expires;
@@ -477,17 +491,16 @@ static int seen_use_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
     if ((*calls)++ % SQ_NONCE_PRUNE_EVERY == 0 &&
         (ret = seen_prune(c, a->tids, now, err)) != 0)
         return ret;
-    s = a->tids
-            ? sq_stmt(c, SQ_TID_USE,
-                      "INSERT INTO tids (tid, expires) VALUES (?, ?)"
-                      " ON CONFLICT (tid) DO UPDATE SET expires ="
-                      " excluded.expires WHERE tids.expires <= ?",
-                      &rc, err)
-            : sq_stmt(c, SQ_NONCE_USE,
-                      "INSERT INTO nonces (nonce, expires) VALUES (?, ?)"
-                      " ON CONFLICT (nonce) DO UPDATE SET expires ="
-                      " excluded.expires WHERE nonces.expires <= ?",
-                      &rc, err);
+    s = a->tids ? sq_stmt(c, SQ_TID_USE,
+                          "INSERT INTO tids (tid, expires) VALUES (?, ?)"
+                          " ON CONFLICT (tid) DO UPDATE SET expires ="
+                          " excluded.expires WHERE tids.expires <= ?",
+                          &rc, err)
+                : sq_stmt(c, SQ_NONCE_USE,
+                          "INSERT INTO nonces (nonce, expires) VALUES (?, ?)"
+                          " ON CONFLICT (nonce) DO UPDATE SET expires ="
+                          " excluded.expires WHERE nonces.expires <= ?",
+                          &rc, err);
     if (s == NULL)
         return sq_fail(c->db, rc, "replay table", err);
     if ((rc = sq_bind_blob(s, 1, a->value, a->len)) != SQLITE_OK ||
@@ -509,6 +522,8 @@ int store_nonce_use(struct store *st, const uint8_t *nonce, size_t nonce_len,
 
     if (nonce == NULL || nonce_len == 0)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: empty nonce");
+    if (st->pg != NULL)
+        return pgs_seen_use(st->pg, 0, nonce, nonce_len, expires, err);
     return sq_write(st, seen_use_work, &a, err);
 }
 
@@ -519,6 +534,8 @@ int store_tid_use(struct store *st, const uint8_t *tid, size_t tid_len,
 
     if (tid == NULL || tid_len == 0)
         return cmpca_err_set(err, FI_SYSTEM_FAILURE, "store: empty tid");
+    if (st->pg != NULL)
+        return pgs_seen_use(st->pg, 1, tid, tid_len, expires, err);
     return sq_write(st, seen_use_work, &a, err);
 }
 
@@ -542,8 +559,7 @@ static int count_open_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
     if (s == NULL)
         return sq_fail(c->db, rc, "transaction count", err);
     if ((rc = sq_bind_blob(s, 1, a->auth_id, a->auth_id_len)) != SQLITE_OK ||
-        (rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL))) !=
-            SQLITE_OK)
+        (rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL))) != SQLITE_OK)
         ret = sq_fail(c->db, rc, "transaction count", err);
     else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         a->total = sqlite3_column_int64(s, 0);
@@ -556,11 +572,16 @@ static int count_open_work(struct sq_conn *c, void *arg, struct cmpca_err *err)
 }
 
 int store_txn_count_open(struct store *st, const uint8_t *auth_id,
-                         size_t auth_id_len, long long *total,
-                         long long *mine, struct cmpca_err *err)
+                         size_t auth_id_len, long long *total, long long *mine,
+                         struct cmpca_err *err)
 {
     struct count_args a = {auth_id, auth_id_len, 0, 0};
-    int ret = sq_read(st, count_open_work, &a, err);
+    int ret;
+
+    if (st->pg != NULL)
+        return pgs_txn_count_open(st->pg, auth_id, auth_id_len, total, mine,
+                                  err);
+    ret = sq_read(st, count_open_work, &a, err);
 
     *total = a.total;
     *mine = a.mine;

@@ -134,7 +134,7 @@ struct cmpca_config *config_defaults(const char *dir)
     cfg->dir = strdup(dir);
     cfg->listen = strdup("127.0.0.1:8080");
     cfg->threads = 4;
-    cfg->max_body = 64 * 1024;
+    cfg->max_body = (size_t)64 * 1024;
     cfg->read_timeout = 10;
     cfg->max_connections = 4096;
     cfg->db = strdup("sqlite:cmpca.db");

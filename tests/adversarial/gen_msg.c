@@ -227,7 +227,7 @@ static X509_ALGOR *sig_alg(const struct msg_opts *o, EVP_PKEY *key)
     X509_ALGOR *alg = X509_ALGOR_new();
     const EVP_MD *md = gen_md(o->prot_md);
     int nid = NID_undef, base = EVP_PKEY_get_base_id(key);
-    ASN1_OBJECT *obj;
+    ASN1_OBJECT *obj = NULL;
 
     if (alg == NULL)
         gen_die("out of memory");

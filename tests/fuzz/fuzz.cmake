@@ -31,7 +31,8 @@ endfunction()
 cmpca_fuzz_target(pkimessage cmpca_asn1 fuzz_pkimessage.c)
 cmpca_fuzz_target(genm_itav cmpca_asn1 fuzz_genm_itav.c)
 cmpca_fuzz_target(path cmpca_transport fuzz_path.c)
-cmpca_fuzz_target(pipeline cmpca_cmp fuzz_pipeline.c fuzz_pipeline_env.c)
+cmpca_fuzz_target(pipeline cmpca_cmp fuzz_pipeline.c fuzz_pipeline_env.c
+                  fuzz_pipeline_mac.c)
 
 # make_seeds.sh's helper (packs pipeline records, forges error and nested
 # messages); built with everything so it keeps compiling.

@@ -10,8 +10,9 @@
  * would compute before it sends each one:
  *
  *   record := flags(1) ctl(1) length(2, big-endian) DER(length)
- *   flags & 0x07  signer: 0 send the bytes as they are; 1..5 re-sign the
- *                 decoded message with that key (enum fuzz_signer)
+ *   flags & 0x07  signer: 0 or 7 send the bytes as they are; 1..5 re-sign
+ *                 the decoded message with that key (enum fuzz_signer); 6
+ *                 MAC it with FUZZ0004's secret (fuzz_pipeline_mac.c)
  *   flags & 0x08  fresh senderNonce      flags & 0x40  fresh transactionID
  *   flags & 0x10  continue the previous answer: its transactionID, its
  *                 senderNonce as recipNonce, and for certConf the hash and
@@ -174,6 +175,28 @@ static int fix_certconf(CMPCA_PKIMESSAGE *m, const CMPCA_PKIMESSAGE *prev)
     return 0;
 }
 
+/* An extraCert holding the signer's key but not its current certificate
+ * is replaced by that certificate: make_seeds.sh issues op.pem anew on each
+ * run, and inputs saved earlier still carry the old one. */
+static int refresh_extracerts(CMPCA_PKIMESSAGE *m, int signer)
+{
+    X509 *mine = fuzz_env.signer_cert[signer], *c, *dup;
+    const EVP_PKEY *pub = X509_get0_pubkey(mine);
+
+    for (int i = 0; pub != NULL && i < sk_X509_num(m->extraCerts); i++) {
+        c = sk_X509_value(m->extraCerts, i);
+        if (X509_cmp(c, mine) == 0 || X509_get0_pubkey(c) == NULL ||
+            EVP_PKEY_eq(X509_get0_pubkey(c), pub) != 1)
+            continue;
+        if ((dup = X509_dup(mine)) == NULL)
+            return -1;
+        sk_X509_set(m->extraCerts, i, dup); /* returns dup, not c */
+        X509_free(c);
+    }
+    ERR_clear_error();
+    return 0;
+}
+
 static int resign(CMPCA_PKIMESSAGE *m, int signer)
 {
     EVP_PKEY *key = fuzz_env.signer_key[signer];
@@ -182,6 +205,8 @@ static int resign(CMPCA_PKIMESSAGE *m, int signer)
 
     if (key == NULL || fuzz_env.signer_cert[signer] == NULL)
         return 0; /* op.pem missing: leave the message alone */
+    if (refresh_extracerts(m, signer) != 0)
+        return -1;
     if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"))
         md = NULL;
     if (m->header->protectionAlg == NULL &&
@@ -229,19 +254,42 @@ static int repair(CMPCA_PKIMESSAGE *m, int flags, const CMPCA_PKIMESSAGE *prev)
     }
     if (signer > FUZZ_SIGNER_NONE && signer < FUZZ_NUM_SIGNERS)
         return resign(m, signer);
+    if (signer == FUZZ_SIGNER_MAC)
+        return fuzz_mac_protect(m, FUZZ_MAC_KID,
+                                (const uint8_t *)FUZZ_MAC_SECRET,
+                                strlen(FUZZ_MAC_SECRET));
     return 0;
 }
 
-/* Does the CA's key verify the protection of `m`? Only signatures are
- * checked; a MAC answer (to a MAC request) cannot be checked here. */
+/* A MAC answer must verify with the one registered secret (the engine has
+ * no other); 1 also when fuzz_mac_compute declines the parameters. */
+static int mac_ok(const CMPCA_PKIMESSAGE *m)
+{
+    uint8_t *mac = NULL;
+    size_t mac_len = 0;
+    int ok;
+
+    if (fuzz_mac_compute(m, (const uint8_t *)FUZZ_MAC_SECRET,
+                         strlen(FUZZ_MAC_SECRET), &mac, &mac_len) != 0)
+        return 1;
+    ok = (size_t)ASN1_STRING_length(m->protection) == mac_len &&
+         memcmp(ASN1_STRING_get0_data(m->protection), mac, mac_len) == 0;
+    OPENSSL_free(mac);
+    return ok;
+}
+
+/* Does the CA's key (or, for a MAC answer, the secret) verify the
+ * protection of `m`? */
 static int ca_signed(const CMPCA_PKIMESSAGE *m)
 {
     CMPCA_PROTECTED_PART pp;
     int nid = OBJ_obj2nid(m->header->protectionAlg->algorithm);
     int ok;
 
+    if (fuzz_mac_alg_kind(m->header->protectionAlg) != 0)
+        return mac_ok(m);
     if (!OBJ_find_sigid_algs(nid, NULL, NULL))
-        return 1;
+        return 0; /* neither a signature nor a MAC we know */
     pp.header = m->header;
     pp.body = m->body;
     ok = ASN1_item_verify(ASN1_ITEM_rptr(CMPCA_PROTECTED_PART),
@@ -274,7 +322,7 @@ static CMPCA_PKIMESSAGE *check_answer(int rc, const uint8_t *out,
         if (rsp->header->protectionAlg == NULL || rsp->protection == NULL)
             fuzz_fail("unprotected answer to a decodable request");
         if (!ca_signed(rsp))
-            fuzz_fail("answer signature does not verify with the CA key");
+            fuzz_fail("answer protection does not verify (CA key or secret)");
     }
     if (type != CMPCA_BODY_IP && type != CMPCA_BODY_CP &&
         type != CMPCA_BODY_KUP && type != CMPCA_BODY_RP &&

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "asn1/cmp_asn1.h"
 #include "ca/ca.h"
 #include "cmp/cmp.h"
 #include "store/store.h"
@@ -31,8 +32,14 @@ enum fuzz_signer {
     FUZZ_SIGNER_RA = 3,   /* the registered RA (may raVerify and revoke) */
     FUZZ_SIGNER_DEV2 = 4, /* vendor cert of FUZZ0002 (manual approval) */
     FUZZ_SIGNER_DEV3 = 5, /* vendor cert of FUZZ0003 (not registered) */
-    FUZZ_NUM_SIGNERS = 6
+    FUZZ_NUM_SIGNERS = 6, /* signers with a certificate and a key */
+    FUZZ_SIGNER_MAC = 6   /* the shared secret of FUZZ0004 (MAC) */
 };
+
+/* FUZZ0004 enrolls with a shared secret (make_seeds.sh registers the same
+ * one with `cmpca device add --secret-file`); its senderKID is its serial. */
+#define FUZZ_MAC_KID    "FUZZ0004"
+#define FUZZ_MAC_SECRET "fuzz-mac-secret-0004"
 
 struct fuzz_env {
     char pki[PATH_MAX]; /* the committed PKI: tests/fuzz/pki */
@@ -64,6 +71,22 @@ int fuzz_env_op_usable(struct fuzz_env *env);
 /* fuzz_env_set_dev2 sets the state of FUZZ0002 (manual approval) as
  * `cmpca device approve|reject` would; failures are ignored. */
 void fuzz_env_set_dev2(struct fuzz_env *env, int state);
+
+/* fuzz_mac_alg_kind: 1 PasswordBasedMac, 2 PBMAC1, 0 anything else. */
+int fuzz_mac_alg_kind(const X509_ALGOR *alg);
+
+/* fuzz_mac_compute computes the MAC of `m` under its own protectionAlg and
+ * `sec`; *out is new (OPENSSL_free). Returns 0, or 1 when the algorithm or
+ * its parameters are not computed here (unknown, unreadable, too many
+ * iterations). */
+int fuzz_mac_compute(const CMPCA_PKIMESSAGE *m, const uint8_t *sec,
+                     size_t sec_len, uint8_t **out, size_t *out_len);
+
+/* fuzz_mac_protect sets senderKID to `kid`, a default PasswordBasedMac
+ * when protectionAlg is not a MAC, and the protection computed with `sec`
+ * (left as it was when fuzz_mac_compute declines). Returns 0 or -1. */
+int fuzz_mac_protect(CMPCA_PKIMESSAGE *m, const char *kid, const uint8_t *sec,
+                     size_t sec_len);
 
 /* fuzz_env_free releases everything and removes the temp dir. */
 void fuzz_env_free(struct fuzz_env *env);

@@ -9,8 +9,9 @@
  *
  * The registrations mirror make_seeds.sh: vendor fuzzvendor (vroot.pem),
  * devices FUZZ0001 (auto) and FUZZ0002 (manual approval), RA fuzzra (every
- * vendor, may raVerify and revoke), and the operator certificate op.pem
- * (issued by the CA to FUZZ0001 while the seeds were made) as confirmed.
+ * vendor, may raVerify and revoke), the operator certificate op.pem
+ * (issued by the CA to FUZZ0001 while the seeds were made) as confirmed,
+ * and FUZZ0004 with a shared secret for MAC protection.
  */
 #include "fuzz_pipeline.h"
 
@@ -41,6 +42,11 @@ static const char conf_fmt[] =
     "[cmp]\n"
     "# the seeds were captured once; their messageTime must stay usable\n"
     "time_skew = 1000000000\nimplicit_confirm = yes\npoll_interval = 1\n"
+    "# one signer sends everything: its open transactions must not run out\n"
+    "max_open_transactions = 1000000000\n"
+    "max_open_transactions_per_signer = 1000000000\n"
+    "[mac]\n# mutated iteration counts: keep each derivation cheap\n"
+    "max_iterations = 10000\n"
     "[profile alt]\nvalidity_days = 30\nclamp = no\nsubject = template\n"
     "allowed_rdns = CN, O, serialNumber\nsan = template\n"
     "key_types = ec-p256, ec-p384, rsa-2048, ed25519\n"
@@ -236,6 +242,37 @@ done:
     return rc;
 }
 
+/* FUZZ0004 and its shared secret, sealed with the key the engine will
+ * load from the same file. */
+static int register_mac_device(struct fuzz_env *env, struct cmpca_err *err)
+{
+    unsigned char key[CA_SEAL_KEY_LEN];
+    struct store_secret sec = {0};
+    char *path = config_path(env->cfg, env->cfg->secrets_key);
+    int rc = -1;
+
+    if (path == NULL)
+        return cmpca_err_set(err, FI_SYSTEM_FAILURE, "out of memory");
+    if (ca_seal_key_load(path, 1, key, err) != 0 ||
+        store_device_add(env->st, VENDOR, FUZZ_MAC_KID, APPROVAL_AUTO, err) !=
+            0 ||
+        ca_secret_seal(key, (const uint8_t *)FUZZ_MAC_SECRET,
+                       strlen(FUZZ_MAC_SECRET), &sec.sealed, &sec.sealed_len,
+                       err) != 0)
+        goto done;
+    sec.kid = (uint8_t *)FUZZ_MAC_KID;
+    sec.kid_len = strlen(FUZZ_MAC_KID);
+    sec.vendor = VENDOR;
+    sec.device = FUZZ_MAC_KID;
+    sec.single_use = 0;
+    rc = store_secret_put(env->st, &sec, err);
+done:
+    OPENSSL_free(sec.sealed);
+    OPENSSL_cleanse(key, sizeof(key));
+    free(path);
+    return rc;
+}
+
 static int register_all(struct fuzz_env *env, struct cmpca_err *err)
 {
     char path[PATH_MAX + 32];
@@ -260,7 +297,8 @@ static int register_all(struct fuzz_env *env, struct cmpca_err *err)
             0 ||
         store_device_add(env->st, VENDOR, "FUZZ0002", APPROVAL_MANUAL, err) !=
             0 ||
-        store_ra_add(env->st, &ra, err) != 0 || insert_op_cert(env, err) != 0)
+        store_ra_add(env->st, &ra, err) != 0 || insert_op_cert(env, err) != 0 ||
+        register_mac_device(env, err) != 0)
         goto done;
     rc = 0;
 done:

@@ -18,6 +18,9 @@
  *       selector SEL + SEQUENCE OF the INs (caCerts, crls values)
  *   fuzz_seed_tool crlstatus OUT
  *       selector 1 + a CRLStatusList naming a URI and an issuer
+ *   fuzz_seed_tool pbmac1 IN.der OUT.der
+ *       IN with PBMAC1 (PBKDF2 with HMAC-SHA256, 1000 iterations, then
+ *       HMAC-SHA256) as protectionAlg: openssl cmp 3.0 only does PBM
  *
  * Protection is copied, not computed: the pipeline target re-signs.
  */
@@ -321,6 +324,42 @@ done:
     return rc;
 }
 
+static int cmd_pbmac1(const char *in, const char *out)
+{
+    static unsigned char salt[16] = "cmpca-fuzz-salt";
+    CMPCA_PKIMESSAGE *m = read_msg(in);
+    CMPCA_PBMAC1_PARAMS *p = CMPCA_PBMAC1_PARAMS_new();
+    ASN1_STRING *seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+    unsigned char *der = NULL;
+    int len, rc = -1;
+
+    if (m == NULL || p == NULL || seq == NULL)
+        goto done;
+    X509_ALGOR_free(p->keyDerivationFunc);
+    if ((p->keyDerivationFunc = PKCS5_pbkdf2_set(
+             1000, salt, sizeof(salt), NID_hmacWithSHA256, 32)) == NULL ||
+        !X509_ALGOR_set0(p->messageAuthScheme, OBJ_nid2obj(NID_hmacWithSHA256),
+                         V_ASN1_UNDEF, NULL) ||
+        (len = i2d_CMPCA_PBMAC1_PARAMS(p, &der)) <= 0 ||
+        !ASN1_STRING_set(seq, der, len))
+        goto done;
+    if (m->header->protectionAlg == NULL &&
+        (m->header->protectionAlg = X509_ALGOR_new()) == NULL)
+        goto done;
+    if (!X509_ALGOR_set0(m->header->protectionAlg,
+                         OBJ_txt2obj("1.2.840.113549.1.5.14", 1),
+                         V_ASN1_SEQUENCE, seq))
+        goto done;
+    seq = NULL;
+    rc = write_msg(out, m);
+done:
+    ASN1_STRING_free(seq);
+    OPENSSL_free(der);
+    CMPCA_PBMAC1_PARAMS_free(p);
+    CMPCA_PKIMESSAGE_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc = -1;
@@ -337,13 +376,16 @@ int main(int argc, char **argv)
         rc = cmd_seqof(argc - 2, argv + 2);
     else if (argc == 3 && strcmp(argv[1], "crlstatus") == 0)
         rc = cmd_crlstatus(argv[2]);
+    else if (argc == 4 && strcmp(argv[1], "pbmac1") == 0)
+        rc = cmd_pbmac1(argv[2], argv[3]);
     else
         fprintf(stderr, "usage: fuzz_seed_tool pack OUT FLAGS CTL IN...\n"
                         "       fuzz_seed_tool error IN OUT\n"
                         "       fuzz_seed_tool nest OUT IN...\n"
                         "       fuzz_seed_tool itavs IN OUTPREFIX\n"
                         "       fuzz_seed_tool seqof SEL OUT IN...\n"
-                        "       fuzz_seed_tool crlstatus OUT\n");
+                        "       fuzz_seed_tool crlstatus OUT\n"
+                        "       fuzz_seed_tool pbmac1 IN OUT\n");
     if (rc != 0)
         fprintf(stderr, "fuzz_seed_tool: %s failed\n",
                 argc > 1 ? argv[1] : "command");

@@ -102,13 +102,20 @@ cat >"$D/cmpca.conf" <<'EOF'
 [cmp]
 implicit_confirm = yes
 poll_interval = 1
+# op.pem, issued here, must outlive the seeds like the rest of the PKI
+[profile 3gpp]
+validity_days = 10950
 EOF
 cli() { "$CMPCA" "$@" --dir "$D" >/dev/null 2>&1; }
 cli vendor add fuzzvendor "$PKI/vroot.pem"
 cli device add fuzzvendor FUZZ0001
 cli device add fuzzvendor FUZZ0002 --approval manual
 cli ra add fuzzra "$PKI/ra.pem" --vendors '*' --may-raverify --may-revoke
+# the secret and kid fuzz_pipeline.h names (FUZZ_MAC_SECRET, FUZZ_MAC_KID)
+printf 'fuzz-mac-secret-0004' >"$T/secret"
+cli device add fuzzvendor FUZZ0004 --secret-file "$T/secret"
 
+: >"$T/serve.out"
 "$CMPCA" serve --dir "$D" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do
@@ -164,11 +171,14 @@ DEV="-recipient /CN=cmpca"
         -subject "/CN=FUZZ0003" $DEV
     run reject -cmd ir -cert "$PKI/dev1.pem" -key "$PKI/dev1.key" -newkey "$PKI/new.key" \
         -subject "/CN=FUZZ0001" -out_trusted "$PKI/vroot.pem" $DEV
+    run mac_ir -cmd ir -secret pass:fuzz-mac-secret-0004 -ref FUZZ0004 -mac hmacWithSHA256 -digest sha256 \
+        -newkey "$PKI/new.key" -subject "/CN=FUZZ0004" $DEV
     run kur -cmd kur -cert "$PKI/op.pem" -key "$PKI/op.key" -newkey "$PKI/new.key" $DEV
 }
 
 # ---- the corpus: records the target understands -----------------------------
-# Signers (fuzz_pipeline.c): 1 dev1, 2 op, 3 ra, 4 dev2, 5 dev3. Flags: 0x08
+# Signers (fuzz_pipeline.c): 1 dev1, 2 op, 3 ra, 4 dev2, 5 dev3, 6 the MAC
+# secret of FUZZ0004. Flags: 0x08
 # fresh senderNonce, 0x10 follow the previous answer, 0x20 re-sign nested
 # contents, 0x40 fresh transactionID, 0x80 messageTime now.
 FRESH=$((0x08 | 0x40 | 0x80))
@@ -204,6 +214,13 @@ have poll-2 && pack seed-poll "$(rec $((4 | FRESH)) 0 "$O/poll-1.der")" \
 have unreg-1 && pack seed-unregistered "$(rec $((5 | FRESH)) 0 "$O/unreg-1.der")"
 have reject-2 && pack seed-certconf-reject "$(rec $((1 | FRESH)) 0 "$O/reject-1.der")" \
     "$(rec $((1 | 0x08 | 0x10 | 0x80)) 0 "$O/reject-2.der")"
+have mac_ir-2 && pack seed-mac-ir-certconf "$(rec $((6 | FRESH)) 1 "$O/mac_ir-1.der")" \
+    "$(rec $((6 | 0x08 | 0x10 | 0x80)) 0 "$O/mac_ir-2.der")"
+# PBMAC1: openssl cmp 3.0 only does PBM; the target computes the MAC
+if have mac_ir-1; then
+    "$TOOL" pbmac1 "$O/mac_ir-1.der" "$O/mac_ir_pbmac1.der"
+    pack seed-mac-ir-pbmac1 "$(rec $((6 | FRESH)) 1 "$O/mac_ir_pbmac1.der")"
+fi
 # error and nested: openssl cmp 3.0 sends neither; built from captured ones
 if have ir-1; then
     "$TOOL" error "$O/ir-1.der" "$O/error.der"
@@ -233,7 +250,9 @@ done
 # MAC-protected irs go to the pipeline as they are (re-signing would
 # replace the MAC with a signature)
 for f in "$HERE"/../unit/data/mac/*.der; do
-    [ -s "$f" ] && pack "seed-mac-$(basename "$f" .der)" "$(rec 0 1 "$f")"
+    [ -s "$f" ] || continue
+    pack "seed-mac-$(basename "$f" .der)" "$(rec 0 1 "$f")"
+    pack "seed-mac-$(basename "$f" .der)-remac" "$(rec $((6 | FRESH)) 1 "$f")"
 done
 
 # ---- genm_itav: selector byte + infoValue DER --------------------------------

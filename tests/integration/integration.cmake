@@ -50,3 +50,24 @@ foreach(t ra mac nested)
         TIMEOUT 120
         SKIP_RETURN_CODE 77)
 endforeach()
+
+# The whole suite again on PostgreSQL (labels integration and pg): lib.sh's
+# ca_init gives each script's CA a fresh database on the server of the `pg`
+# fixture (tests/pg_fixture.cmake) instead of the SQLite file.
+include(${CMAKE_CURRENT_LIST_DIR}/../pg_fixture.cmake)
+if(CMPCA_PG_TESTS)
+    foreach(t ${CMPCA_INTEGRATION_TESTS} ra mac nested)
+        set(args $<TARGET_FILE:cmpca> $<TARGET_FILE:noroot_client>)
+        if(t STREQUAL "ra" OR t STREQUAL "mac" OR t STREQUAL "nested")
+            list(APPEND args $<TARGET_FILE:nested_client>)
+        endif()
+        add_test(NAME integration.${t}.pg
+                 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${t}.sh ${args})
+        set_tests_properties(integration.${t}.pg PROPERTIES
+            ENVIRONMENT "CMPCA_TEST_DB_FILE=${CMPCA_PG_STATE}/uri"
+            FIXTURES_REQUIRED pg
+            LABELS "integration;pg"
+            TIMEOUT 180
+            SKIP_RETURN_CODE 77)
+    endforeach()
+endif()

@@ -11,6 +11,16 @@
 # end the test with a clear message on the first failure.
 set -euo pipefail
 
+# grep_all ARGS...: grep that reads its whole input. `producer | grep -q`
+# fails under pipefail when grep stops at the first match and the producer
+# then dies of SIGPIPE; use `producer | grep_all -q ...` instead.
+grep_all() {
+    local rc=0
+    grep "$@" || rc=$?
+    cat >/dev/null
+    return "$rc"
+}
+
 CMPCA=${1:?usage: $0 CMPCA_BINARY [NOROOT_CLIENT_BINARY]}
 CLIENT=${2:-}
 case $CMPCA in /*) ;; *) CMPCA=$PWD/$CMPCA ;; esac
@@ -66,6 +76,7 @@ cleanup() {
         kill -TERM "$p" 2>/dev/null || true
     done
     server_kill
+    pg_drop_db
     if [ "${CMPCA_KEEP_TMP:-0}" = 1 ] || { [ $rc -ne 0 ] && [ "${CMPCA_KEEP_TMP:-}" = fail ]; }; then
         echo "$TEST_NAME: kept $T" >&2
     else
@@ -85,9 +96,52 @@ cli() {
     esac
 }
 
-# ca_init [ARGS]: `cmpca init` into $D; checks the files it promises.
+# ---- PostgreSQL (tests registered a second time, label pg) ------------------
+# CMPCA_TEST_DB names a PostgreSQL server (postgresql://USER@HOST:PORT/DB of a
+# database we may CREATE DATABASE from), or CMPCA_TEST_DB_FILE a file holding
+# that URI (the CTest fixture `pg` writes one). Then ca_init gives the CA a
+# fresh database of its own on that server, dropped again on exit. Unset: the
+# CA keeps the default SQLite file in $D.
+PG_DB=""      # the database this test created
+PG_BASE=""    # the server's URI
+
+pg_base_uri() {
+    if [ -n "${CMPCA_TEST_DB:-}" ]; then
+        printf '%s\n' "$CMPCA_TEST_DB"
+    elif [ -n "${CMPCA_TEST_DB_FILE:-}" ]; then
+        [ -s "$CMPCA_TEST_DB_FILE" ] || fail "CMPCA_TEST_DB_FILE $CMPCA_TEST_DB_FILE is empty or missing"
+        head -n 1 "$CMPCA_TEST_DB_FILE"
+    fi
+}
+
+pg_psql() {
+    PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# pg_new_db: creates a database for this test, prints its URI.
+pg_new_db() {
+    PG_DB=$(printf 'it_%s_%s' "$TEST_NAME" "$$" | tr -c 'a-zA-Z0-9_\n' _ | tr '[:upper:]' '[:lower:]')
+    pg_psql -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB" >&2 ||
+        fail "cannot create database $PG_DB on $PG_BASE"
+    printf '%s/%s\n' "${PG_BASE%/*}" "$PG_DB"
+}
+
+pg_drop_db() {
+    [ -n "$PG_DB" ] || return 0
+    pg_psql -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    PG_DB=""
+}
+
+# ca_init [ARGS]: `cmpca init` into $D; checks the files it promises. On
+# PostgreSQL (see above) with `--db URI` of a fresh database.
 ca_init() {
-    cli init "$@" >"$T/init.out" 2>&1 || { cat "$T/init.out" >&2; fail "cmpca init $* failed"; }
+    local db=()
+    PG_BASE=$(pg_base_uri)
+    if [ -n "$PG_BASE" ]; then
+        db=(--db "$(pg_new_db)")
+        log "database: ${db[1]}"
+    fi
+    cli init ${db[@]+"${db[@]}"} "$@" >"$T/init.out" 2>&1 || { cat "$T/init.out" >&2; fail "cmpca init $* failed"; }
     local f
     for f in cmpca.conf root.pem ca.pem ca.key; do
         [ -s "$D/$f" ] || fail "cmpca init did not write $D/$f"
@@ -170,8 +224,11 @@ server_start() {
     SERVER_LOG=$T/server-$SERVER_NUM.log
     local sout=$T/server-$SERVER_NUM.out
     : >"$sout"
-    # shellcheck disable=SC2086 # SERVER_ARGS holds several words
-    "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
+    # CMPCA_SERVER_WRAPPER, when set, goes before the server command (e.g.
+    # scripts/valgrind.sh's valgrind); it must exec the server in its own
+    # process, so that the SIGTERM to $! reaches the server itself.
+    # shellcheck disable=SC2086 # SERVER_ARGS and the wrapper: several words
+    ${CMPCA_SERVER_WRAPPER:-} "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
     SERVER_PID=$!
     for i in $(seq 100); do
         # a whole line only: the newline shows the write is complete
@@ -685,7 +742,7 @@ crl_serials() {
 
 # crl_has FILE SERIAL [DER|PEM]: SERIAL is listed in the CRL.
 crl_has() {
-    crl_serials "$1" "${3:-DER}" | grep -qix -- "$2"
+    crl_serials "$1" "${3:-DER}" | grep_all -qix -- "$2"
 }
 
 # crl_reason FILE SERIAL [DER|PEM]: the reason code of SERIAL's entry as
@@ -761,7 +818,7 @@ setup_acme() {
     for p in "$@"; do
         pki_device "${p%%=*}" "${p#*=}" vroot
     done
-    cli vendor list | grep -q '^acme' || cli vendor add acme "$PKI/vroot.pem" >/dev/null ||
+    cli vendor list | grep_all -q '^acme' || cli vendor add acme "$PKI/vroot.pem" >/dev/null ||
         fail "vendor add acme failed"
     for p in "$@"; do
         cli device add acme "${p#*=}" >/dev/null || fail "device add acme ${p#*=} failed"
@@ -934,8 +991,8 @@ server_start_https() {
     SERVER_LOG=$T/server-$SERVER_NUM.log
     sout=$T/server-$SERVER_NUM.out
     : >"$sout"
-    # shellcheck disable=SC2086 # SERVER_ARGS holds several words
-    "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
+    # shellcheck disable=SC2086 # SERVER_ARGS and the wrapper: several words
+    ${CMPCA_SERVER_WRAPPER:-} "$CMPCA" serve --dir "$D" --listen "$listen" ${SERVER_ARGS:-} >"$sout" 2>"$SERVER_LOG" &
     SERVER_PID=$!
     for i in $(seq 100); do
         if [ "$(wc -l <"$sout")" -ge 1 ]; then

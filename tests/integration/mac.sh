@@ -19,7 +19,7 @@
 # The secret never appears in clear in the store or in `device list`.
 . "$(dirname "$0")/lib.sh" "$@"
 
-if ! "$CMPCA" device add --help 2>&1 | grep -q -- --secret-file; then
+if ! "$CMPCA" device add --help 2>&1 | grep_all -q -- --secret-file; then
     echo "$TEST_NAME: SKIP: cmpca device add has no --secret-file" >&2
     exit 77
 fi
@@ -91,7 +91,7 @@ cli device secret acme SN0203 --secret-file "$PKI/s203b.txt" >/dev/null || fail 
 check "the devices are registered; no secret appears in clear in device list or the store"
 assert_eq registered "$(device_state acme SN0200)" "state of SN0200"
 for s in "$S200" "$S201" "$S202" Secret-SN0203-old Secret-SN0203-new; do
-    if cli device list | grep -qF -- "$s"; then fail "device list shows a secret"; fi
+    if cli device list | grep_all -qF -- "$s"; then fail "device list shows a secret"; fi
     if grep -rqaF -- "$s" "$D"; then fail "a secret is stored in clear under $D"; fi
 done
 server_start

@@ -149,7 +149,7 @@ log "san = none (the default): a requested SAN is cut (clamp = yes) or refused (
 run_ir sans-cut dev1 -subject "$DEV1" -sans "enb1.example.net"
 expect_issued sans-cut 1
 check "sans-cut: no subjectAltName"
-if openssl x509 -in "$OUT/sans-cut/cert.pem" -noout -text | grep -q 'Subject Alternative Name'; then
+if openssl x509 -in "$OUT/sans-cut/cert.pem" -noout -text | grep_all -q 'Subject Alternative Name'; then
     fail "sans-cut: the certificate has a subjectAltName"
 fi
 issued sans-cut
@@ -188,7 +188,7 @@ assert_eq "URI:$CDP" \
 curl -s -o "$T/cdp.crl" --max-time 30 "$CDP" || fail "cdp: cannot GET $CDP"
 crl_verify "$T/cdp.crl" DER "cdp: CRL at the distribution point"
 check "cdp: the default profile puts no distribution point"
-if openssl x509 -in "$OUT/first/cert.pem" -noout -text | grep -q 'CRL Distribution'; then
+if openssl x509 -in "$OUT/first/cert.pem" -noout -text | grep_all -q 'CRL Distribution'; then
     fail "cdp: a certificate of the default profile has a CRL distribution point"
 fi
 issued cdp

@@ -174,7 +174,7 @@ ra_cmp ra-kur kur ra1 -oldcert "$old" -newkey "$OUT/ra-kur/new.key"
 expect_ok ra-kur "kur signed by ra1 for the certificate of acme/SN0101 succeeds"
 check "ra-kur: the kur's oldCertID names the device's certificate, not the RA's"
 expect_body ra-kur req1 7 "kur"
-asn1_lines "$OUT/ra-kur/req1.der" | grep -q 'oldCertID' || fail "ra-kur: no oldCertID control in the kur"
+asn1_lines "$OUT/ra-kur/req1.der" | grep_all -q 'oldCertID' || fail "ra-kur: no oldCertID control in the kur"
 grep -qi "INTEGER *:$(serial_of "$old")\$" <<<"$(asn1_lines "$OUT/ra-kur/req1.der")" ||
     fail "ra-kur: the kur does not carry the serial $(serial_of "$old") of the device's certificate"
 check_certrep ra-kur 8 "kup"

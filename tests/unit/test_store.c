@@ -1,5 +1,7 @@
 /*
- * test_store.c: the store room against a real SQLite file in a temp dir:
+ * test_store.c: the store room against a real SQLite file in a temp dir,
+ * or a real PostgreSQL database when CMPCA_TEST_STORE_URI names a server
+ * (store_testdb.h; CTest runs it both ways):
  * every store.h function, duplicate and not-found answers, transaction
  * expiry, nonce replay and pruning, schema migration and refusal of a newer
  * schema, eight threads writing at once, two handles and two processes on
@@ -9,6 +11,7 @@
  */
 #include "store/store.h"
 #include "check.h"
+#include "store_testdb.h"
 
 #define SCHEMA_VERSION 6 /* bump with each migration step */
 
@@ -20,13 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-static char dir[] = "/tmp/test_store.XXXXXX";
-
 static void db_path(char *buf, size_t len, const char *name)
 {
-    snprintf(buf, len, "%s/%s", dir, name);
+    snprintf(buf, len, "%s/%s", testdb_dir(), name);
 }
 
 static struct store *open_db(const char *name)
@@ -35,29 +34,17 @@ static struct store *open_db(const char *name)
     struct store *st = NULL;
     char uri[512];
 
-    snprintf(uri, sizeof(uri), "sqlite:%s/%s", dir, name);
+    testdb_uri(name, uri, sizeof(uri));
     if (store_open(uri, &st, &err) != 0)
         fprintf(stderr, "store_open %s: %s\n", uri, err.msg);
     CHECK(st != NULL);
     return st;
 }
 
-/* raw_int runs one SQL query on the file behind the store's back. */
+/* raw_int runs one SQL query on the database behind the store's back. */
 static long long raw_int(const char *name, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    long long v = -1;
-    char path[512];
-
-    db_path(path, sizeof(path), name);
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    return testdb_int(name, sql);
 }
 
 static const uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -99,47 +86,25 @@ static struct store_txn mktxn(const uint8_t *tid, size_t len, time_t expires)
     return t;
 }
 
-static void test_open(void)
+/* What only an SQLite file can show: WAL, bare paths, bad files. */
+static void test_open_sqlite(void)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
-    struct store *st = open_db("fresh.db");
-    sqlite3 *db = NULL;
+    struct store *st = NULL;
     char path[512];
 
-    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
-    store_close(st);
-    CHECK_INT_EQ(raw_int("fresh.db", "PRAGMA user_version"), SCHEMA_VERSION);
-    CHECK_INT_EQ(raw_int("fresh.db", "SELECT count(*) FROM sqlite_master "
-                                     "WHERE type = 'table'"),
-                 10);
     CHECK_INT_EQ(raw_int("fresh.db", "SELECT journal_mode = 'wal' FROM "
                                      "pragma_journal_mode"),
                  1);
-
     /* a bare path works as well as "sqlite:PATH" */
     db_path(path, sizeof(path), "fresh.db");
-    st = NULL;
     CHECK_INT_EQ(store_open(path, &st, &err), 0);
     CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
     store_close(st);
-
     st = NULL;
-    CHECK_INT_EQ(store_open("postgres://db/cmpca", &st, &err), -1);
-    CHECK(st == NULL && strncmp(err.msg, "store:", 6) == 0);
     CHECK_INT_EQ(store_open("/nonexistent-dir/x/y.db", &st, &err), -1);
     CHECK_INT_EQ(err.failinfo, FI_SYSTEM_UNAVAIL);
     CHECK(strstr(err.msg, "store:") == err.msg);
-
-    /* a schema newer than the code is refused, and left alone */
-    db_path(path, sizeof(path), "newer.db");
-    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
-    CHECK_INT_EQ(store_open(path, &st, &err), -1);
-    CHECK(st == NULL);
-    CHECK(strstr(err.msg, "newer") != NULL);
-    CHECK_INT_EQ(raw_int("newer.db", "PRAGMA user_version"), 99);
     /* a file that is not a database is refused */
     db_path(path, sizeof(path), "junk.db");
     FILE *f = fopen(path, "w");
@@ -150,6 +115,60 @@ static void test_open(void)
     }
     CHECK_INT_EQ(store_open(path, &st, &err), -1);
     CHECK(st == NULL);
+}
+
+/* What only a PostgreSQL URI has: a pool size, a database that is not
+ * there. */
+static void test_open_pg(void)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct store *st = NULL;
+    char uri[600];
+
+    testdb_uri("fresh.db", uri, sizeof(uri));
+    strncat(uri, "?pool=0", sizeof(uri) - strlen(uri) - 1);
+    CHECK_INT_EQ(store_open(uri, &st, &err), -1);
+    CHECK(st == NULL && strstr(err.msg, "pool") != NULL);
+    strcpy(strrchr(uri, '?'), "?pool=2&application_name=t");
+    CHECK_INT_EQ(store_open(uri, &st, &err), 0);
+    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
+    store_close(st);
+    st = NULL;
+    strcpy(strrchr(uri, '/'), "/no_such_database");
+    CHECK_INT_EQ(store_open(uri, &st, &err), -1);
+    CHECK(st == NULL);
+    CHECK_INT_EQ(err.failinfo, FI_SYSTEM_UNAVAIL);
+}
+
+static void test_open(void)
+{
+    struct cmpca_err err = CMPCA_ERR_INIT;
+    struct store *st = open_db("fresh.db");
+    char uri[600];
+
+    CHECK_INT_EQ(store_schema_version(st), SCHEMA_VERSION);
+    store_close(st);
+    CHECK_INT_EQ(testdb_schema_version("fresh.db"), SCHEMA_VERSION);
+    CHECK_INT_EQ(testdb_num_tables("fresh.db"), 10);
+    if (testdb_is_pg())
+        test_open_pg();
+    else
+        test_open_sqlite();
+
+    /* a server that is not there: unavailable, at once */
+    st = NULL;
+    CHECK_INT_EQ(store_open("postgresql://127.0.0.1:1/cmpca", &st, &err), -1);
+    CHECK(st == NULL && strncmp(err.msg, "store:", 6) == 0);
+    CHECK_INT_EQ(err.failinfo, FI_SYSTEM_UNAVAIL);
+
+    /* a schema newer than the code is refused, and left alone */
+    store_close(open_db("newer.db"));
+    CHECK_INT_EQ(testdb_set_schema_version("newer.db", 99), 0);
+    testdb_uri("newer.db", uri, sizeof(uri));
+    CHECK_INT_EQ(store_open(uri, &st, &err), -1);
+    CHECK(st == NULL);
+    CHECK(strstr(err.msg, "newer") != NULL);
+    CHECK_INT_EQ(testdb_schema_version("newer.db"), 99);
 }
 
 static void test_vendors(struct store *st)
@@ -711,23 +730,10 @@ static void test_two_processes(void)
     store_close(st);
 }
 
-struct locker {
-    const char *path;
-    int held_ms;
-};
-
 static void *locker_main(void *arg)
 {
-    struct locker *l = arg;
-    sqlite3 *db = NULL;
-    struct timespec ts = {0, (long)l->held_ms * 1000000L};
-
-    if (sqlite3_open(l->path, &db) == SQLITE_OK &&
-        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-        nanosleep(&ts, NULL);
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    }
-    sqlite3_close(db);
+    (void)arg;
+    testdb_lock_write("reg.db", "nonces", 300);
     return NULL;
 }
 
@@ -736,15 +742,12 @@ static void *locker_main(void *arg)
 static void test_busy(struct store *st)
 {
     struct cmpca_err err = CMPCA_ERR_INIT;
-    char path[512];
-    struct locker l = {path, 300};
     struct timespec t0, t1, pause = {0, 50000000L};
     pthread_t th;
     uint8_t n[4] = {0xb, 0x05, 0x5e, 0xd1};
     double waited;
 
-    db_path(path, sizeof(path), "reg.db");
-    CHECK_INT_EQ(pthread_create(&th, NULL, locker_main, &l), 0);
+    CHECK_INT_EQ(pthread_create(&th, NULL, locker_main, NULL), 0);
     nanosleep(&pause, NULL); /* let it take the lock */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK_INT_EQ(store_nonce_use(st, n, sizeof(n), time(NULL) + 60, &err), 0);
@@ -773,33 +776,21 @@ static void test_reopen(void)
     CHECK_INT_EQ(store_cert_count(st, &n, &err), 0);
     CHECK_INT_EQ(n, 3 + 1 + THREADS * PER_THREAD);
     store_close(st);
-    CHECK_INT_EQ(raw_int("reg.db", "PRAGMA user_version"), SCHEMA_VERSION);
+    CHECK_INT_EQ(testdb_schema_version("reg.db"), SCHEMA_VERSION);
 }
 
 static void cleanup(void)
 {
-    static const char *const names[] = {"fresh.db", "newer.db", "junk.db",
-                                        "reg.db",   "txn.db",   "shared.db"};
-    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-    char path[512];
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        for (size_t j = 0; j < sizeof(sfx) / sizeof(sfx[0]); j++) {
-            snprintf(path, sizeof(path), "%s/%s%s", dir, names[i], sfx[j]);
-            unlink(path);
-        }
-    if (rmdir(dir) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    testdb_remove("junk.db");
+    testdb_cleanup();
 }
 
 int main(void)
 {
     struct store *st = NULL;
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (testdb_init("test_store") != 0)
         return 1;
-    }
     test_open();
     if ((st = open_db("reg.db")) != NULL) {
         test_vendors(st);

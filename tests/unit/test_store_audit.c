@@ -10,6 +10,7 @@
  */
 #include "store/store.h"
 #include "check.h"
+#include "store_testdb.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -19,18 +20,10 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
-
-static char dir[] = "/tmp/test_store_audit.XXXXXX";
 
 #define THREADS     8
 #define PER_THREAD  40
 #define NUM_SAMPLES 8
-
-static void db_path(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/%s.db", dir, name);
-}
 
 static struct store *open_db(const char *name)
 {
@@ -38,7 +31,7 @@ static struct store *open_db(const char *name)
     struct store *st = NULL;
     char path[512];
 
-    db_path(path, sizeof(path), name);
+    testdb_uri(name, path, sizeof(path));
     if (store_open(path, &st, &err) != 0)
         fprintf(stderr, "store_open %s: %s\n", path, err.msg);
     CHECK(st != NULL);
@@ -47,31 +40,13 @@ static struct store *open_db(const char *name)
 
 static void remove_db(const char *name)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm"};
-    char path[600];
-
-    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s.db%s", dir, name, suffix[i]);
-        unlink(path);
-    }
+    testdb_remove(name);
 }
 
-/* Runs `sql` on the file directly, as an intruder would. */
+/* Runs `sql` on the database directly, as an intruder would. */
 static void tamper(const char *name, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[512], *msg = NULL;
-
-    db_path(path, sizeof(path), name);
-    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "tamper: %s: %s\n", sql, msg != NULL ? msg : "?");
-        CHECK(0);
-    }
-    CHECK(sqlite3_changes(db) > 0); /* of the last statement */
-    sqlite3_free(msg);
-    sqlite3_close(db);
+    CHECK(testdb_exec(name, sql) > 0); /* rows of the last statement */
 }
 
 static int append(struct store *st, const char *actor, const char *action,
@@ -546,8 +521,10 @@ static void test_two_processes(void)
     struct store *st;
     struct worker w = {NULL, 0, 0};
     int status = -1;
+    char uri[600];
     pid_t pid;
 
+    testdb_uri("procs", uri, sizeof(uri)); /* exists before either opens */
     fflush(stderr);
     if ((pid = fork()) == 0) {
         /* the child: its own handle, its own appends */
@@ -575,10 +552,8 @@ static void test_two_processes(void)
 
 int main(void)
 {
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (testdb_init("test_store_audit") != 0)
         return 1;
-    }
     test_empty();
     test_fields();
     test_caps();
@@ -587,6 +562,6 @@ int main(void)
     test_threads();
     test_two_handles();
     test_two_processes();
-    rmdir(dir);
+    testdb_cleanup();
     return CHECK_RESULT();
 }

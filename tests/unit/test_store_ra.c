@@ -8,13 +8,13 @@
  */
 #include "store/store.h"
 #include "check.h"
+#include "store_testdb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/test_store_ra.XXXXXX";
 
 /* Stand-ins: the store compares certificates as text and never parses
  * them, so these need only look like PEM. */
@@ -28,7 +28,7 @@ static struct store *open_db(void)
     struct store *st = NULL;
     char uri[512];
 
-    snprintf(uri, sizeof(uri), "sqlite:%s/ra.db", dir);
+    testdb_uri("ra.db", uri, sizeof(uri));
     if (store_open(uri, &st, &err) != 0)
         fprintf(stderr, "store_open %s: %s\n", uri, err.msg);
     CHECK(st != NULL);
@@ -197,12 +197,9 @@ static struct store *test_reopen(struct store *st)
 int main(void)
 {
     struct store *st;
-    char path[600];
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (testdb_init("test_store_ra") != 0)
         return 1;
-    }
     if ((st = open_db()) != NULL) {
         test_empty(st);
         test_add_list(st);
@@ -213,12 +210,6 @@ int main(void)
         st = test_reopen(st);
         store_close(st);
     }
-    snprintf(path, sizeof(path), "%s/ra.db", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/ra.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/ra.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
+    testdb_cleanup();
     return CHECK_RESULT();
 }

@@ -8,6 +8,7 @@
  */
 #include "store/store.h"
 #include "check.h"
+#include "store_testdb.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,12 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #define THREADS    4
 #define PER_THREAD 25
-
-static char dir[] = "/tmp/test_store_revoke.XXXXXX";
 
 static struct store *open_db(void)
 {
@@ -29,26 +26,17 @@ static struct store *open_db(void)
     struct store *st = NULL;
     char uri[512];
 
-    snprintf(uri, sizeof(uri), "sqlite:%s/revoke.db", dir);
+    testdb_uri("revoke.db", uri, sizeof(uri));
     if (store_open(uri, &st, &err) != 0)
         fprintf(stderr, "store_open %s: %s\n", uri, err.msg);
     CHECK(st != NULL);
     return st;
 }
 
-/* raw_exec runs SQL on the file behind the store's back. */
+/* raw_exec runs SQL on the database behind the store's back. */
 static int raw_exec(const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[512];
-    int rc;
-
-    snprintf(path, sizeof(path), "%s/revoke.db", dir);
-    rc = sqlite3_open(path, &db);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc == SQLITE_OK ? 0 : -1;
+    return testdb_exec("revoke.db", sql) >= 0 ? 0 : -1;
 }
 
 static const uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -401,12 +389,9 @@ static void test_numbers_threads(struct store *st)
 int main(void)
 {
     struct store *st;
-    char path[512];
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (testdb_init("test_store_revoke") != 0)
         return 1;
-    }
     st = open_db();
     if (st != NULL) {
         test_columns(st);
@@ -417,12 +402,6 @@ int main(void)
         test_numbers_threads(st);
         store_close(st);
     }
-    snprintf(path, sizeof(path), "%s/revoke.db", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/revoke.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/revoke.db-shm", dir);
-    unlink(path);
-    CHECK_INT_EQ(rmdir(dir), 0);
+    testdb_cleanup();
     return CHECK_RESULT();
 }

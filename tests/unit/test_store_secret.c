@@ -8,6 +8,7 @@
  */
 #include "store/store.h"
 #include "check.h"
+#include "store_testdb.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/test_store_secret.XXXXXX";
 
 #define KID(s) (const uint8_t *)(s), strlen(s)
 
@@ -25,7 +25,7 @@ static struct store *open_db(void)
     struct store *st = NULL;
     char uri[512];
 
-    snprintf(uri, sizeof(uri), "sqlite:%s/cmpca.db", dir);
+    testdb_uri("cmpca.db", uri, sizeof(uri));
     if (store_open(uri, &st, &err) != 0)
         fprintf(stderr, "store_open %s: %s\n", uri, err.msg);
     CHECK(st != NULL);
@@ -205,19 +205,15 @@ static void test_race(struct store *st, struct store *st2)
 
 int main(void)
 {
-    static const char *const files[] = {"cmpca.db", "cmpca.db-wal",
-                                        "cmpca.db-shm"};
     struct cmpca_err err = CMPCA_ERR_INIT;
     struct store *st, *st2;
     const char *serials[] = {"SN1", "SN2", "SN3", "SN4"};
     size_t added = 0, skipped = 0;
-    char buf[64], path[600];
+    char buf[64];
     int used;
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (testdb_init("test_store_secret") != 0)
         return 1;
-    }
     st = open_db();
     st2 = open_db();
     if (st == NULL || st2 == NULL)
@@ -241,10 +237,6 @@ int main(void)
     CHECK_STR_EQ(get(st, KID("RACE"), &used, buf, sizeof(buf)), "once");
     CHECK_INT_EQ(used, 1);
     store_close(st);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    testdb_cleanup();
     return CHECK_RESULT();
 }

@@ -7,8 +7,8 @@
  * file. It speaks exactly what RFC 9811 needs: POST with a Content-Length,
  * answers with a Content-Length (or ended by the server closing). A kept
  * connection the server closed while idle is reopened once, and only when
- * not one byte of the answer arrived, so no request is ever sent twice to
- * a server that had started answering it.
+ * the server closed it (EOF, reset) before one byte of the answer arrived;
+ * never after a timeout, when the server may still be working on it.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -128,8 +128,10 @@ static int send_all(struct http_conn *c, const unsigned char *p, size_t len,
                 return -1;
             continue;
         }
-        if (n <= 0)
+        if (n <= 0) {
+            c->peer_closed = n == 0 || errno == EPIPE || errno == ECONNRESET;
             return fail(c, "send", n < 0 ? errno : EPIPE);
+        }
         p += n;
         len -= (size_t)n;
     }
@@ -154,7 +156,7 @@ static int parse_head(struct http_conn *c, size_t end, struct head *h)
     h->close = 0;
     if (end < 12 || strncmp(p, "HTTP/1.", 7) != 0)
         return fail(c, "not an HTTP/1.x response", 0);
-    h->status = atoi(p + 9);
+    h->status = (int)strtol(p + 9, NULL, 10);
     h->close = p[7] == '0'; /* HTTP/1.0 closes unless told otherwise */
     while ((p = memchr(p, '\n', (size_t)(stop - p))) != NULL && ++p < stop) {
         if (strncasecmp(p, "content-length:", 15) == 0)
@@ -218,11 +220,14 @@ static int recv_response(struct http_conn *c, long long deadline,
         n = recv(c->fd, c->buf + len, c->cap - len, 0);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
-        if (n < 0)
+        if (n < 0) {
+            c->peer_closed = errno == ECONNRESET;
             return fail(c, "recv", errno);
+        }
         if (n == 0) {
             if (h->head_len > 0 && h->content_length < 0)
                 break; /* body ended by close */
+            c->peer_closed = 1;
             return fail(c, "connection closed by server", 0);
         }
         *got = 1;
@@ -267,10 +272,12 @@ int http_post(struct http_conn *c, const unsigned char *req, size_t req_len,
     int got = 0, reused = c->fd >= 0;
 
     c->err[0] = '\0';
+    c->peer_closed = 0;
     if (c->fd < 0 && http_connect(c) != 0)
         return -1;
     if (post_once(c, req, req_len, &h, &total, &got) != 0) {
-        if (!reused || got)
+        /* a timeout may mean the server is still working on it: no retry */
+        if (!reused || got || !c->peer_closed)
             return -1;
         /* the idle connection was gone: one fresh attempt */
         if (http_connect(c) != 0 ||

@@ -83,6 +83,7 @@ struct http_conn {
     unsigned char *buf; /* response buffer */
     size_t cap;
     uint64_t connects; /* TCP connections opened so far */
+    int peer_closed;   /* the last failure was the server closing */
     char err[160];     /* why the last http_post failed */
 };
 
@@ -126,6 +127,9 @@ void stats_print_errors(const struct stats *s, FILE *f);
 /* proc_cpu_us reads utime+stime of process `pid` in microseconds from
  * /proc; -1 when it cannot. */
 long long proc_cpu_us(long pid);
+/* machine_busy_us is the CPU time all cores spent outside idle and
+ * iowait since boot, in microseconds (/proc/stat); -1 when unknown. */
+long long machine_busy_us(void);
 /* self_cpu_us is this process's user+system CPU time in microseconds. */
 long long self_cpu_us(void);
 

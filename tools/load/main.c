@@ -11,7 +11,6 @@
  * 2 usage.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -223,18 +222,48 @@ static int run_phase(struct shared *sh, struct worker *ws, struct stats *total,
     return rc;
 }
 
+/* CPU time over the measurement, in microseconds (-1: unknown). */
+struct cpu_use {
+    long long server, client, machine;
+    double wall; /* seconds between the readings */
+};
+
+static void print_cpu(const struct stats *s, const struct cpu_use *u,
+                      double seconds, double others)
+{
+    double per = s->num_ok > 0 ? (double)s->num_ok : 1.0;
+
+    if (u->server >= 0)
+        printf("server CPU: %.0f us per enrollment, %.2f cores busy\n",
+               (double)u->server / per, (double)u->server / 1e6 / seconds);
+    printf("client CPU: %.0f us per enrollment; %llu connections opened\n",
+           (double)u->client / per, (unsigned long long)s->connects);
+    if (others >= 0)
+        printf("machine: %.2f cores busy, %.2f of them by other processes\n",
+               (double)u->machine / 1e6 / u->wall, others);
+}
+
 static void report(const struct opts *o, struct stats *s, double seconds,
-                   long long server_us, long long client_us)
+                   const struct cpu_use *u)
 {
     double rate = seconds > 0 ? (double)s->num_ok / seconds : 0.0;
     double per = s->num_ok > 0 ? (double)s->num_ok : 1.0;
+    double others = -1.0;
 
+    /* the CPU other processes took: every rate is low when it is high */
+    if (u->machine >= 0 && u->wall > 0) {
+        long long mine = u->client + (u->server > 0 ? u->server : 0);
+
+        others = (double)(u->machine - mine) / 1e6 / u->wall;
+        if (others < 0)
+            others = 0; /* tick rounding */
+    }
     stats_sort(s);
     printf("cmpca-load: %s %s, %d workers, %zu devices, %s",
            o->kur ? "kur" : "ir", key_type_name(o->kt), o->workers, o->devices,
            o->no_root ? "no pre-provisioned root, " : "");
     if (o->rate > 0)
-        printf("open loop at %.1f/s\n", o->rate);
+        printf("open loop at %g/s\n", o->rate);
     else
         printf("closed loop\n");
     printf("cmpca-load: %zu enrollments in %.2f s: %.1f enrollments/s, "
@@ -247,19 +276,15 @@ static void report(const struct opts *o, struct stats *s, double seconds,
     if (o->rate > 0)
         printf("late starts (10 ms or more behind schedule): %llu\n",
                (unsigned long long)s->late);
-    if (server_us >= 0)
-        printf("server CPU: %.0f us per enrollment, %.2f cores busy\n",
-               (double)server_us / per, (double)server_us / 1e6 / seconds);
-    printf("client CPU: %.0f us per enrollment; %llu connections opened\n",
-           (double)client_us / per, (unsigned long long)s->connects);
+    print_cpu(s, u, seconds, others);
     printf("result: ok=%zu failed=%llu seconds=%.3f rate=%.2f p50_ms=%.3f "
            "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f server_cpu_us=%.0f "
-           "client_cpu_us=%.0f connects=%llu\n",
+           "client_cpu_us=%.0f connects=%llu other_cores=%.2f\n",
            s->num_ok, (unsigned long long)s->num_failed, seconds, rate,
            stats_percentile(s, 0.50), stats_percentile(s, 0.90),
            stats_percentile(s, 0.99), stats_percentile(s, 1.0),
-           server_us >= 0 ? (double)server_us / per : -1.0,
-           (double)client_us / per, (unsigned long long)s->connects);
+           u->server >= 0 ? (double)u->server / per : -1.0,
+           (double)u->client / per, (unsigned long long)s->connects, others);
 }
 
 static X509_STORE *load_trust(const char *file)
@@ -296,8 +321,9 @@ static int measure(struct shared *sh, struct worker *ws)
 {
     const struct opts *o = sh->o;
     struct stats total = {0};
-    long long srv0 = -1, srv1 = -1, cli0, cli1;
-    double end;
+    struct cpu_use u = {-1, -1, -1, 0};
+    long long srv0 = -1, cli0 = self_cpu_us(), m0 = machine_busy_us();
+    double w0 = now_s(), end;
     int rc;
 
     atomic_store(&sh->next_ticket, 0);
@@ -308,13 +334,14 @@ static int measure(struct shared *sh, struct worker *ws)
     if (o->server_pid > 0 && (srv0 = proc_cpu_us(o->server_pid)) < 0)
         fprintf(stderr, "cmpca-load: cannot read /proc/%ld/stat\n",
                 o->server_pid);
-    cli0 = self_cpu_us();
     rc = run_phase(sh, ws, &total, &end);
-    cli1 = self_cpu_us();
-    if (srv0 >= 0)
-        srv1 = proc_cpu_us(o->server_pid);
-    report(o, &total, end - sh->t0, srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1,
-           cli1 - cli0);
+    if (srv0 >= 0 && (u.server = proc_cpu_us(o->server_pid)) >= 0)
+        u.server -= srv0;
+    u.client = self_cpu_us() - cli0;
+    if (m0 >= 0 && (u.machine = machine_busy_us()) >= 0)
+        u.machine -= m0;
+    u.wall = now_s() - w0;
+    report(o, &total, end - sh->t0, &u);
     rc = rc == 0 && total.num_failed == 0 && total.num_ok > 0 ? 0 : 1;
     stats_free(&total);
     return rc;

@@ -130,11 +130,42 @@ long long proc_cpu_us(long pid)
     /* the command name may hold blanks and ')': fields start after the
      * last ')'; utime and stime are fields 14 and 15, the 12th and 13th
      * after it */
-    if ((p = strrchr(buf, ')')) == NULL ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &utime, &stime) != 2)
+    if ((p = strrchr(buf, ')')) == NULL)
+        return -1;
+    for (int field = 3; field <= 15 && p != NULL; field++) {
+        p = strchr(p + 1, ' ');
+        if (p != NULL && field == 14)
+            utime = strtoull(p + 1, NULL, 10);
+        else if (p != NULL && field == 15)
+            stime = strtoull(p + 1, NULL, 10);
+    }
+    if (p == NULL)
         return -1;
     return (long long)((utime + stime) * 1000000ULL / (unsigned long long)tck);
+}
+
+long long machine_busy_us(void)
+{
+    unsigned long long v[8] = {0}, busy;
+    long tck = sysconf(_SC_CLK_TCK);
+    char line[512], *p, *end;
+    FILE *f = fopen("/proc/stat", "r");
+
+    if (f == NULL || tck <= 0) {
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    p = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (p == NULL || strncmp(line, "cpu ", 4) != 0)
+        return -1;
+    /* user nice system idle iowait irq softirq steal */
+    p = line + 4;
+    for (int i = 0; i < 8; i++, p = end)
+        v[i] = strtoull(p, &end, 10);
+    busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (long long)(busy * 1000000ULL / (unsigned long long)tck);
 }
 
 long long self_cpu_us(void)
